@@ -1,0 +1,46 @@
+"""Command line: `python -m service run | migrate | create-api-key`."""
+from __future__ import annotations
+
+import click
+
+from service.config import Config
+
+
+@click.group()
+def cli() -> None:
+    """Moderato, a comment moderation service."""
+
+
+@cli.command()
+def run() -> None:
+    """Start everything: Redis (unless REDIS_URL), migrations, web server, workers, scheduler."""
+    from service.runner import run_all
+
+    raise SystemExit(run_all(Config.from_env()))
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from service.migrate import upgrade
+
+    config = Config.from_env()
+    upgrade(config.resolved_database_url())
+    click.echo("database is up to date")
+
+
+@cli.command("create-api-key")
+@click.option("--site", "site_name", required=True, help="Site name; created if it does not exist.")
+def create_api_key_command(site_name: str) -> None:
+    """Print a new API key for a site; only its hash is stored."""
+    from service.db import Database
+    from service.migrate import upgrade
+    from service.sites import create_api_key
+
+    config = Config.from_env()
+    upgrade(config.resolved_database_url())
+    click.echo(create_api_key(Database(config), site_name))
+
+
+if __name__ == "__main__":
+    cli()

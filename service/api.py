@@ -1,0 +1,176 @@
+"""The public HTTP API: captchas, comments, threads, health."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from service.captcha import RedisImageCaptcha
+from service.comments import (
+    MAX_PAGE, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission, submit_comment,
+    thread_counts, thread_page,
+)
+from service.config import Config
+from service.db import get_db
+from service.exceptions import InvalidField, ServiceUnavailable, Unauthorized
+from service.keys import hash_ip
+from service.models import Site
+from service.payload import read_body
+from service.redis_conn import get_redis
+from service.sites import DEFAULT_SITE, find_site, get_or_create_site, site_for_api_key
+
+api = Blueprint("api", __name__)
+
+
+def _config() -> Config:
+    return current_app.extensions["moderato.config"]
+
+
+def _captcha() -> RedisImageCaptcha:
+    return current_app.extensions["moderato.captcha"]
+
+
+def _site_from_request() -> Site:
+    """Return the site named by `?site=` (the default site when absent)."""
+    name = request.args.get("site") or DEFAULT_SITE
+    if name == DEFAULT_SITE:
+        return _default_site()
+    with get_db().read() as session:
+        return find_site(session, name)
+
+
+def _default_site() -> Site:
+    cache = current_app.extensions.setdefault("moderato.site_cache", {})
+    if DEFAULT_SITE not in cache:
+        cache[DEFAULT_SITE] = get_or_create_site(get_db(), DEFAULT_SITE)
+    return cache[DEFAULT_SITE]
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer "):].strip() or None
+    return None
+
+
+@api.get("/api/captcha")
+def new_captcha() -> Response:
+    """Create a captcha: its id, its image and where its audio is."""
+    challenge = _captcha().create()
+    response = jsonify({"id": challenge.id, "image": challenge.image_data_url,
+                        "audio": f"/api/captcha/{challenge.id}/audio"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.get("/api/captcha/<captcha_id>/audio")
+def captcha_audio(captcha_id: str) -> Response:
+    """Serve the captcha's answer as speech (WAV)."""
+    wav = _captcha().audio(captcha_id)
+    return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+@api.post("/api/comments")
+def post_comment() -> tuple[Response, int]:
+    """Accept a comment: check the captcha or the API key, store it as pending, queue its moderation."""
+    config = _config()
+    data = read_body(request)
+    token = _bearer_token()
+    db = get_db()
+    if token is not None:
+        with db.read() as session:
+            site = site_for_api_key(session, token)
+        submission = parse_submission(data, config)
+    else:
+        if "site" in data and data["site"] not in (None, "", DEFAULT_SITE):
+            with db.read() as session:
+                site = find_site(session, str(data["site"]))
+        else:
+            site = _default_site()
+        submission = parse_submission(data, config)
+        # Validate first, so a typo in a field does not burn the reader's captcha.
+        _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
+    comment, author_token = submit_comment(
+        db, get_redis(), config, site, submission, hash_ip(config.secret_key, request.remote_addr)
+    )
+    return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202
+
+
+@api.get("/api/comments/<int:comment_id>")
+def get_comment_status(comment_id: int) -> Response:
+    """Tell a comment's author its status and, once decided, the reasons."""
+    with get_db().read() as session:
+        return jsonify(comment_status(session, comment_id, request.args.get("token")))
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InvalidField(f"'{name}' must be an integer from {low} to {high}.", field=name)
+    return int(raw)
+
+
+@api.get("/api/threads/counts")
+def get_thread_counts() -> Response:
+    """Return approved-comment counts for several threads, for a listing page."""
+    keys = [normalise_thread_key(k) for k in request.args.getlist("thread") if k.strip()][:100]
+    site = _site_from_request()
+    with get_db().read() as session:
+        return jsonify({"counts": thread_counts(session, site.id, keys)})
+
+
+@api.get("/api/threads/<thread:thread>/comments")
+def get_thread_comments(thread: str) -> Response:
+    """Return a page of a thread's approved comments, replies nested, oldest first."""
+    key = normalise_thread_key(thread)
+    after = _int_arg("after", None, 0, 2**62)
+    limit = _int_arg("limit", 50, 1, MAX_PAGE)
+    site = _site_from_request()
+    cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
+    page_key = f"{after or 0}:{limit}"
+    body = cache.get(site.id, key, page_key)
+    if body is None:
+        with get_db().read() as session:
+            body = page_json(thread_page(session, site.id, key, after, limit))
+        cache.put(site.id, key, page_key, body)
+    return Response(body, mimetype="application/json")
+
+
+@api.get("/healthz")
+def healthz() -> Response:
+    """Say the process is up."""
+    return jsonify({"status": "ok"})
+
+
+@api.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Say whether the database and Redis answer."""
+    checks = {}
+    try:
+        with get_db().read() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = "unavailable"
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except RedisError:
+        checks["redis"] = "unavailable"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), 200 if ready else 503
+
+
+def require_moderator() -> str:
+    """Return the moderator's name for a valid MODERATOR_TOKEN bearer, or raise."""
+    import hmac
+
+    expected = _config().moderator_token
+    token = _bearer_token()
+    if not expected:
+        raise ServiceUnavailable("The moderation API is disabled: set MODERATOR_TOKEN.")
+    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("A valid moderator token is required.")
+    return "moderator-token"

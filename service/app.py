@@ -1,0 +1,91 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
+
+from service.config import Config
+from service.db import Database
+from service.exceptions import ModeratoError
+from service.redis_conn import RedisConnection
+
+logger = logging.getLogger(__name__)
+
+# HTTP errors raised by Werkzeug itself (routing, body size), given the same JSON shape as ours.
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Create the Flask app for `config` (read from the environment when not given)."""
+    config = (config or Config.from_env()).ensure_secret_key()
+    app = Flask(__name__)
+    # Thread keys are paths: /api/threads//news/1.html and /api/threads/%2Fnews%2F1.html must not redirect.
+    app.url_map.merge_slashes = False
+    app.url_map.converters["thread"] = ThreadKeyConverter
+    app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    app.extensions["moderato.config"] = config
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
+
+    Database().init_app(app)
+    RedisConnection().init_app(app)
+
+    from service.api import api
+    from service.captcha import RedisImageCaptcha
+    from service.moderation_api import moderation_api
+
+    app.extensions["moderato.captcha"] = RedisImageCaptcha(
+        app.extensions["moderato.redis"], config.secret_key, ttl=config.captcha_ttl, length=config.captcha_length,
+    )
+    app.register_blueprint(api)
+    app.register_blueprint(moderation_api)
+    if config.testing_hooks:
+        from service.testing_hooks import testing_hooks
+
+        app.register_blueprint(testing_hooks)
+    if config.demo:
+        from service.demo import demo
+
+        app.register_blueprint(demo)
+    _register_error_handlers(app)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response
+
+    return app
+
+
+class ThreadKeyConverter(PathConverter):
+    """A thread key in a URL: a path that may start with a slash."""
+
+    regex = ".+?"
+    part_isolating = False
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ModeratoError)
+    def _moderato_error(err: ModeratoError):  # type: ignore[no-untyped-def]
+        if err.status >= 500:
+            logger.warning("%s: %s", err.code, err.message, exc_info=err.__cause__ is not None)
+        return jsonify(err.to_dict()), err.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+        status = err.code or 500
+        body = {"error": {"code": _HTTP_CODES.get(status, "http_error"), "message": err.description}}
+        return jsonify(body), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        # Never a stack trace to the client; the log keeps it for operators.
+        logger.exception("unexpected error")
+        return jsonify({"error": {"code": "internal_error", "message": "Internal error."}}), 500

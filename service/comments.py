@@ -1,0 +1,247 @@
+"""Comments: accepting a submission durably, telling its author where it stands, reading threads."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.config import Config
+from service.db import Database
+from service.exceptions import CommentNotFound, InvalidField, ParentInOtherThread, ThreadNotFound
+from service.keys import hash_token, new_token
+from service.models import Comment, CommentStatus, Site, Thread, utcnow
+from service.payload import int_field, text_field
+from service.queue import enqueue_moderation
+from service.signals import comment_submitted
+
+logger = logging.getLogger(__name__)
+
+MAX_THREAD_KEY = 500
+MAX_TITLE = 300
+MAX_EMAIL = 254
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated comment submission."""
+
+    thread: str
+    thread_title: str | None
+    author: str
+    email: str | None
+    text: str
+    parent: int | None
+
+
+def normalise_thread_key(key: str) -> str:
+    """Return a thread key with exactly one leading slash, so /a and a name the same article."""
+    return "/" + key.strip().lstrip("/")
+
+
+def parse_submission(data: dict[str, Any], config: Config) -> Submission:
+    """Validate the fields of a new comment."""
+    thread = text_field(data, "thread", MAX_THREAD_KEY)
+    email = text_field(data, "email", MAX_EMAIL, required=False)
+    if email is not None and ("@" not in email or any(c.isspace() for c in email)):
+        raise InvalidField("The field 'email' is not an email address.", field="email")
+    return Submission(
+        thread=normalise_thread_key(thread or ""),
+        thread_title=text_field(data, "thread_title", MAX_TITLE, required=False),
+        author=text_field(data, "author", config.max_author_length) or "",
+        email=email,
+        text=text_field(data, "text", config.max_comment_length) or "",
+        parent=int_field(data, "parent"),
+    )
+
+
+def _get_or_create_thread(session: Session, site_id: int, key: str, title: str | None) -> Thread:
+    thread = session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
+    if thread is not None:
+        if title and not thread.title:
+            thread.title = title
+        return thread
+    thread = Thread(site_id=site_id, key=key, title=title)
+    try:
+        with session.begin_nested():
+            session.add(thread)
+    except IntegrityError:  # created by a concurrent request
+        thread = session.scalars(select(Thread).where(Thread.site_id == site_id, Thread.key == key)).one()
+    return thread
+
+
+def submit_comment(db: Database, redis: Redis, config: Config, site: Site, submission: Submission,
+                   ip_hash: str | None) -> tuple[Comment, str]:
+    """Commit the comment as pending, then enqueue its moderation; return it with the author's token."""
+    token = new_token()
+    with db.write() as session:
+        thread = _get_or_create_thread(session, site.id, submission.thread, submission.thread_title)
+        if submission.parent is not None:
+            parent = session.get(Comment, submission.parent)
+            if parent is None or parent.status == CommentStatus.DELETED.value:
+                raise CommentNotFound("The comment replied to does not exist.")
+            if parent.thread_id != thread.id:
+                raise ParentInOtherThread()
+        comment = Comment(
+            thread_id=thread.id, parent_id=submission.parent, author=submission.author, email=submission.email,
+            text=submission.text, status=CommentStatus.PENDING.value, ip_hash=ip_hash,
+            token_hash=hash_token(token), reasons=[], created_at=utcnow(), attempts=0,
+        )
+        session.add(comment)
+        session.flush()
+    # Committed above: from here on the comment cannot be lost, whatever happens to Redis.
+    if enqueue_moderation(redis, config.queue_name, comment.id):
+        _mark_enqueued(db, comment.id)
+    comment_submitted.send(comment.id, comment_id=comment.id)
+    return comment, token
+
+
+def _mark_enqueued(db: Database, comment_id: int) -> None:
+    # Best effort: enqueued_at only helps operators and the reconciler tell queued from orphaned.
+    from sqlalchemy import update
+
+    try:
+        with db.write() as session:
+            session.execute(update(Comment).where(Comment.id == comment_id).values(enqueued_at=utcnow()))
+    except Exception:  # noqa: BLE001 - the comment is stored; this timestamp is advisory
+        logger.warning("could not mark comment %s as enqueued", comment_id)
+
+
+def comment_status(session: Session, comment_id: int, token: str | None) -> dict[str, Any]:
+    """Return a comment's status and the reasons for its author; the token proves authorship."""
+    comment = session.get(Comment, comment_id)
+    # The same 404 for a wrong token as for a missing comment: ids must not be probed.
+    if comment is None or not token or not hmac.compare_digest(comment.token_hash, hash_token(token)):
+        raise CommentNotFound()
+    body: dict[str, Any] = {"id": comment.id, "status": comment.status}
+    if comment.status != CommentStatus.PENDING.value:
+        body["reasons"] = comment.reasons or []
+        body["decided_at"] = comment.decided_at.isoformat() if comment.decided_at else None
+    return body
+
+
+def _public(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "parent": comment.parent_id,
+        "author": comment.author,
+        "text": comment.text,
+        "created_at": comment.created_at.isoformat(),
+        "replies": [],
+    }
+
+
+def thread_page(session: Session, site_id: int, key: str, after: int | None, limit: int) -> dict[str, Any]:
+    """Return approved comments of a thread, oldest first, with replies nested under their parents.
+
+    Pages count top-level comments; each comes with all its approved replies. `next` is the cursor.
+    """
+    thread = session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
+    if thread is None:
+        raise ThreadNotFound()
+    approved = CommentStatus.APPROVED.value
+    total = session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.thread_id == thread.id, Comment.status == approved)
+    )
+    top_query = (
+        select(Comment)
+        .where(Comment.thread_id == thread.id, Comment.status == approved, Comment.parent_id.is_(None))
+        .order_by(Comment.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        top_query = top_query.where(Comment.id > after)
+    top = list(session.scalars(top_query))
+    has_more = len(top) > limit
+    top = top[:limit]
+    nodes: dict[int, dict[str, Any]] = {c.id: _public(c) for c in top}
+    if top:
+        # Replies of this page's comments, at any depth: walk down level by level.
+        frontier = list(nodes)
+        while frontier:
+            replies = list(session.scalars(
+                select(Comment)
+                .where(Comment.thread_id == thread.id, Comment.status == approved, Comment.parent_id.in_(frontier))
+                .order_by(Comment.id)
+            ))
+            frontier = []
+            for reply in replies:
+                node = _public(reply)
+                nodes[reply.id] = node
+                nodes[reply.parent_id]["replies"].append(node)
+                frontier.append(reply.id)
+    return {
+        "thread": thread.key,
+        "title": thread.title,
+        "total": total,
+        "comments": [nodes[c.id] for c in top],
+        "next": str(top[-1].id) if has_more and top else None,
+    }
+
+
+def thread_counts(session: Session, site_id: int, keys: list[str]) -> dict[str, int]:
+    """Return the number of approved comments of each thread key (0 for unknown threads)."""
+    counts = {key: 0 for key in keys}
+    if not keys:
+        return counts
+    rows = session.execute(
+        select(Thread.key, func.count(Comment.id))
+        .join(Comment, Comment.thread_id == Thread.id)
+        .where(Thread.site_id == site_id, Thread.key.in_(keys), Comment.status == CommentStatus.APPROVED.value)
+        .group_by(Thread.key)
+    )
+    counts.update({key: count for key, count in rows})
+    return counts
+
+
+class ThreadCache:
+    """Approved-comment pages cached in Redis, one hash per thread, dropped when a decision touches it.
+
+    Fails open: when Redis is unreachable the page is read from the database.
+    """
+
+    def __init__(self, redis: Redis, ttl: int) -> None:
+        self.redis = redis
+        self.ttl = ttl
+
+    @staticmethod
+    def key(site_id: int, thread_key: str) -> str:
+        """Return the Redis key of a thread's cached pages."""
+        return f"thread-pages:{site_id}:{thread_key}"
+
+    def get(self, site_id: int, thread_key: str, page: str) -> bytes | None:
+        """Return a cached page body, or None."""
+        try:
+            return self.redis.hget(self.key(site_id, thread_key), page)
+        except RedisError:
+            return None
+
+    def put(self, site_id: int, thread_key: str, page: str, body: bytes) -> None:
+        """Cache a page body for `ttl` seconds."""
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(self.key(site_id, thread_key), page, body)
+            pipe.expire(self.key(site_id, thread_key), self.ttl)
+            pipe.execute()
+        except RedisError:
+            pass
+
+    def invalidate(self, site_id: int, thread_key: str) -> None:
+        """Drop every cached page of a thread."""
+        try:
+            self.redis.delete(self.key(site_id, thread_key))
+        except RedisError:
+            logger.warning("could not drop the cached pages of a thread; they expire on their own")
+
+
+def page_json(page: dict[str, Any]) -> bytes:
+    """Serialise a page for the cache and the response alike."""
+    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,134 @@
+"""The one configuration object, read from the environment once at start-up."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Each entry: (environment variable, attribute, default, meaning). The README's table is checked
+# against this list by tests/service/test_config.py, so the two cannot drift apart.
+ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
+    ("DATABASE_URL", "database_url", "sqlite:///data/moderato.sqlite3",
+     "SQLAlchemy URL; SQLite (WAL) by default, postgresql+psycopg://... in production"),
+    ("REDIS_URL", "redis_url", "", "Redis for captchas, the RQ queue and caches; empty starts an embedded Redis"),
+    ("DATA_DIR", "data_dir", "data", "Folder for the SQLite file and the embedded Redis's append-only file"),
+    ("SECRET_KEY", "secret_key", "", "Key for comment tokens and IP hashes; generated and kept in DATA_DIR if empty"),
+    ("MODERATOR_TOKEN", "moderator_token", "", "Bearer token for the moderation API; empty disables it"),
+    ("QUEUE_NAME", "queue_name", "moderation", "RQ queue that receives moderation jobs"),
+    ("MAX_COMMENT_LENGTH", "max_comment_length", "2000", "Longest comment text accepted, in characters"),
+    ("MAX_AUTHOR_LENGTH", "max_author_length", "40", "Longest nickname accepted, in characters"),
+    ("MAX_BODY_BYTES", "max_body_bytes", "65536", "Largest request body accepted, in bytes (413 beyond)"),
+    ("CAPTCHA_TTL", "captcha_ttl", "300", "Seconds a captcha answer stays valid"),
+    ("CAPTCHA_LENGTH", "captcha_length", "5", "Characters in a captcha answer"),
+    ("RECONCILE_AFTER", "reconcile_after", "60",
+     "Seconds a comment may stay pending before the reconciler re-enqueues it"),
+    ("RECONCILE_INTERVAL", "reconcile_interval", "60", "Seconds between scheduled reconciler runs"),
+    ("THREAD_CACHE_TTL", "thread_cache_ttl", "30", "Seconds a thread's approved comments stay cached in Redis"),
+    ("WORD_LIST", "word_list", "", "Comma-separated extra words that hold a comment (besides the filters' lists)"),
+    ("FILTERS", "filters", "length,repetition,links,wordlist",
+     "Filters the pipeline runs, in order, by registry name"),
+    ("MAX_LINKS", "max_links", "2", "Links a comment may carry before it is held"),
+    ("TESTING_HOOKS", "testing_hooks", "0", "1 exposes test-only hooks (captcha answers); never set in production"),
+    ("DEMO", "demo", "1", "1 serves the demo article page at /"),
+    ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
+    ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
+    ("WEB_PROCESSES", "web_processes", "2", "gunicorn processes started by `python -m service run`"),
+    ("TRUSTED_PROXIES", "trusted_proxies", "0",
+     "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
+)
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one deployment; tests build it directly, the service reads it from the environment."""
+
+    database_url: str = "sqlite:///data/moderato.sqlite3"
+    redis_url: str = ""
+    data_dir: str = "data"
+    secret_key: str = ""
+    moderator_token: str = ""
+    queue_name: str = "moderation"
+    max_comment_length: int = 2000
+    max_author_length: int = 40
+    max_body_bytes: int = 65536
+    captcha_ttl: int = 300
+    captcha_length: int = 5
+    reconcile_after: int = 60
+    reconcile_interval: int = 60
+    thread_cache_ttl: int = 30
+    word_list: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ("length", "repetition", "links", "wordlist")
+    max_links: int = 2
+    testing_hooks: bool = False
+    demo: bool = True
+    port: int = 8000
+    workers: int = 2
+    web_processes: int = 2
+    trusted_proxies: int = 0
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Build the configuration from environment variables, with the documented defaults."""
+        env = os.environ if environ is None else environ
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        for var, attr, default, _meaning in ENVIRONMENT:
+            raw = env.get(var, default)
+            kind = types[attr]
+            if kind == "int":
+                values[attr] = _int(raw)
+            elif kind == "bool":
+                values[attr] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif kind.startswith("tuple"):
+                values[attr] = tuple(p.strip() for p in raw.split(",") if p.strip())
+            else:
+                values[attr] = raw
+        return cls(**values)
+
+    @property
+    def data_path(self) -> Path:
+        """Return the data folder as an absolute path (relative paths are under the project)."""
+        path = Path(self.data_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL with a relative SQLite path placed under the project folder."""
+        prefix = "sqlite:///"
+        url = self.database_url
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(PROJECT_ROOT / url[len(prefix):])
+        if url.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask for psycopg2.
+            return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+
+    def ensure_secret_key(self) -> Config:
+        """Return a config whose secret key is set, creating and keeping one in the data folder."""
+        if self.secret_key:
+            return self
+        path = self.data_path / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # O_EXCL: two processes starting together must not write two different keys.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(32))
+            except FileExistsError:
+                pass
+        key = path.read_text().strip()
+        return _replace(self, secret_key=key)
+
+
+def _replace(config: Config, **changes: object) -> Config:
+    from dataclasses import replace
+
+    return replace(config, **changes)

@@ -1,0 +1,112 @@
+"""Every error the service reports, each carrying its HTTP status and a stable code.
+
+    ModeratoError                     500 internal_error
+    ├── BadRequest                    400 bad_request
+    │   ├── InvalidJSON               400 invalid_json
+    │   ├── InvalidEncoding           400 invalid_encoding
+    │   ├── MissingField              400 missing_field
+    │   ├── FieldTooLong              400 field_too_long
+    │   ├── InvalidField              400 invalid_field
+    │   └── ParentInOtherThread       400 parent_in_other_thread
+    ├── Unauthorized                  401 unauthorized
+    ├── Forbidden                     403 forbidden
+    │   └── CaptchaInvalid            403 captcha_invalid
+    ├── NotFound                      404 not_found
+    │   ├── ThreadNotFound            404 thread_not_found
+    │   └── CommentNotFound           404 comment_not_found
+    ├── Conflict                      409 conflict
+    ├── PayloadTooLarge               413 payload_too_large
+    ├── UnsupportedMediaType          415 unsupported_media_type
+    └── ServiceUnavailable            503 service_unavailable
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ModeratoError(Exception):
+    """Base of the service's errors; `status` and `code` become the JSON error response."""
+
+    status = 500
+    code = "internal_error"
+    default_message = "Internal error."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body of this error."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body.update(self.details)
+        return {"error": body}
+
+
+class BadRequest(ModeratoError):
+    status, code, default_message = 400, "bad_request", "The request is not valid."
+
+
+class InvalidJSON(BadRequest):
+    code, default_message = "invalid_json", "The request body is not valid JSON."
+
+
+class InvalidEncoding(BadRequest):
+    code, default_message = "invalid_encoding", "The request body is not valid UTF-8."
+
+
+class MissingField(BadRequest):
+    code = "missing_field"
+
+
+class FieldTooLong(BadRequest):
+    code = "field_too_long"
+
+
+class InvalidField(BadRequest):
+    code = "invalid_field"
+
+
+class ParentInOtherThread(BadRequest):
+    code, default_message = "parent_in_other_thread", "The comment replied to belongs to another thread."
+
+
+class Unauthorized(ModeratoError):
+    status, code, default_message = 401, "unauthorized", "Authentication is required."
+
+
+class Forbidden(ModeratoError):
+    status, code, default_message = 403, "forbidden", "Not allowed."
+
+
+class CaptchaInvalid(Forbidden):
+    code, default_message = "captcha_invalid", "The captcha answer is wrong, expired or already used."
+
+
+class NotFound(ModeratoError):
+    status, code, default_message = 404, "not_found", "Not found."
+
+
+class ThreadNotFound(NotFound):
+    code, default_message = "thread_not_found", "No such thread."
+
+
+class CommentNotFound(NotFound):
+    code, default_message = "comment_not_found", "No such comment."
+
+
+class Conflict(ModeratoError):
+    status, code, default_message = 409, "conflict", "The request conflicts with the current state."
+
+
+class PayloadTooLarge(ModeratoError):
+    status, code, default_message = 413, "payload_too_large", "The request body is too large."
+
+
+class UnsupportedMediaType(ModeratoError):
+    status, code, default_message = 415, "unsupported_media_type", "Send JSON or a form."
+
+
+class ServiceUnavailable(ModeratoError):
+    status, code, default_message = 503, "service_unavailable", "A backing service is unavailable."

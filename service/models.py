@@ -1,0 +1,174 @@
+"""SQLAlchemy 2 models: sites, threads, comments, verdicts, API keys, site word entries."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from sqlalchemy import (
+    JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime column; SQLite hands back naive values, so they are read as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class CommentStatus(str, Enum):
+    """Where a comment stands in moderation."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    HELD = "held"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+class DecidedBy(str, Enum):
+    """Who made a comment's decision."""
+
+    FILTERS = "filters"
+    MODERATOR = "moderator"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+
+class Site(Base):
+    """A site that embeds the widget; threads and API keys belong to it."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    origins: Mapped[list] = mapped_column(JSON, default=list)  # origins allowed to call the API from a browser
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiKey(Base):
+    """A site's API key; only the SHA-256 of the key is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown to operators to tell keys apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    site: Mapped[Site] = relationship()
+
+
+class Thread(Base):
+    """An article's comment thread, keyed by the article's path within a site."""
+
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("site_id", "key", name="uq_threads_site_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Comment(Base):
+    """A reader's comment, stored as written; its status moves from pending to a decision."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_thread_status_id", "thread_id", "status", "id"),
+        Index("ix_comments_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), nullable=True)
+    author: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=CommentStatus.PENDING.value)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # keyed hash, never the address
+    token_hash: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)  # reasons shown to the author
+    decided_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    thread: Mapped[Thread] = relationship()
+    verdicts: Mapped[list[VerdictRecord]] = relationship(back_populates="comment", order_by="VerdictRecord.id")
+
+
+class VerdictRecord(Base):
+    """One filter's verdict on one comment, kept so moderators see why it was decided."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    filter: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    spans: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="verdicts")
+
+
+class ModerationAction(Base):
+    """A moderator's decision on a comment: the audit trail and a labelled example for the filters."""
+
+    __tablename__ = "moderation_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    moderator: Mapped[str] = mapped_column(String(100))
+    previous_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WordEntry(Base):
+    """A site's own word-list entry, added by its moderators."""
+
+    __tablename__ = "word_entries"
+    __table_args__ = (UniqueConstraint("site_id", "term", name="uq_word_entries_site_term"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(20), default="custom")
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    action: Mapped[str] = mapped_column(String(10), default="hold")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

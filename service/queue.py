@@ -1,0 +1,34 @@
+"""Enqueueing moderation jobs on RQ, by dotted path and comment id."""
+from __future__ import annotations
+
+import logging
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+logger = logging.getLogger(__name__)
+
+MODERATE_JOB = "workers.tasks.moderate"
+# Transient failures (a locked database, a Redis blip) are retried with backoff; after the last
+# retry the job fails, the comment stays pending and the reconciler or an operator picks it up.
+RETRY = Retry(max=4, interval=[2, 10, 60, 300])
+
+
+def job_id_for(comment_id: int) -> str:
+    """Return the RQ job id of a comment's moderation job; one id per comment makes re-enqueueing safe."""
+    return f"moderate-{comment_id}"
+
+
+def enqueue_moderation(redis: Redis, queue_name: str, comment_id: int) -> bool:
+    """Enqueue the moderation job; return False when Redis cannot take it (the reconciler will)."""
+    try:
+        Queue(queue_name, connection=redis).enqueue(
+            MODERATE_JOB, comment_id, job_id=job_id_for(comment_id), retry=RETRY,
+            result_ttl=300, failure_ttl=7 * 24 * 3600, job_timeout=60,
+        )
+        return True
+    except RedisError:
+        # Fail open: the comment is already committed as pending, so nothing is lost.
+        logger.warning("could not enqueue comment %s; the reconciler will retry", comment_id)
+        return False

@@ -1,0 +1,148 @@
+"""Fixtures with real services: a Redis server on a free port, SQLite per test, PostgreSQL when
+TEST_DATABASE_URL is set, and RQ SimpleWorkers in burst mode."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import create_engine, text
+
+from service.config import Config
+from service.embedded_redis import EmbeddedRedis, free_port
+from service.migrate import upgrade
+
+TEST_SECRET = "test-secret-key"
+MODERATOR_TOKEN = "test-moderator-token"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """Start one real redis-server for the session, on a free port, persisting nothing."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port(), persistent=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: EmbeddedRedis) -> Iterator[Redis]:
+    """Return a client of the session's Redis, flushed before each test."""
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()  # a test stopped it on purpose
+    client = Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+def _database_params() -> list[str]:
+    params = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        params.append("postgresql")
+    return params
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite database with Alembic; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """Migrate the test PostgreSQL database once per session (from scratch)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    url = Config(database_url=url).resolved_database_url()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Return an empty, migrated database: a copy of the SQLite template, or the truncated PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "moderato.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "TRUNCATE sites, api_keys, threads, comments, verdicts, moderation_actions, word_entries "
+            "RESTART IDENTITY CASCADE"
+        ))
+    engine.dispose()
+    return url
+
+
+def make_config(database_url: str, redis_url: str, tmp_path: Path, **overrides: object) -> Config:
+    """Return a test configuration: real services, a fixed secret, the test hooks on."""
+    values: dict[str, object] = dict(
+        database_url=database_url, redis_url=redis_url, data_dir=str(tmp_path / "data"), secret_key=TEST_SECRET,
+        moderator_token=MODERATOR_TOKEN, testing_hooks=True, reconcile_after=0,
+    )
+    values.update(overrides)
+    return Config(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def config(database_url: str, redis_client: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> Config:
+    """Return the configuration of a test's service."""
+    return make_config(database_url, redis_server.url, tmp_path)
+
+
+@pytest.fixture
+def app(config: Config):  # type: ignore[no-untyped-def]
+    """Return the Flask app for the test's configuration."""
+    from service.app import create_app
+
+    application = create_app(config)
+    yield application
+    application.extensions["moderato.db"].dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """Return a test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def worker_context(config: Config):  # type: ignore[no-untyped-def]
+    """Return a worker context for the test's configuration, as a worker process would build it."""
+    from workers.context import WorkerContext
+
+    context = WorkerContext(config)
+    yield context
+    context.db.dispose()
+
+
+@pytest.fixture
+def run_worker(config: Config, redis_client: Redis, worker_context):  # type: ignore[no-untyped-def]
+    """Return a function that drains the queue with a real SimpleWorker in burst mode; it returns the jobs run."""
+    from workers.context import use_context
+
+    # Jobs run in this process, so they use the test's worker context.
+    use_context(worker_context)
+
+    def drain() -> int:
+        queue = Queue(config.queue_name, connection=redis_client)
+        waiting = queue.count
+        SimpleWorker([queue], connection=redis_client).work(burst=True, logging_level="WARNING")
+        return waiting - queue.count
+
+    yield drain
+    use_context(None)

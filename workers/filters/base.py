@@ -1,0 +1,109 @@
+"""The interface every filter implements: a named class that returns a `Verdict`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from workers.filters.normalise import NormalisedText
+
+
+class Action(str, Enum):
+    """What a filter asks for; the strongest action among the verdicts wins."""
+
+    ALLOW = "allow"
+    FLAG = "flag"  # noted for moderators, changes nothing on its own
+    HOLD = "hold"
+    REJECT = "reject"
+
+    @property
+    def rank(self) -> int:
+        """Return the strength of the action, for picking the strongest."""
+        return _RANK[self]
+
+
+_RANK = {Action.ALLOW: 0, Action.FLAG: 1, Action.HOLD: 2, Action.REJECT: 3}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A matched part of the original text, by character offsets [start, end)."""
+
+    start: int
+    end: int
+    label: str = ""
+    field: str = "text"  # which input field the offsets refer to: text, author, email or url
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the span as plain JSON-ready data."""
+        return {"start": self.start, "end": self.end, "label": self.label, "field": self.field}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One filter's judgement of one comment, kept so a moderator can see why."""
+
+    filter: str
+    action: Action
+    score: float = 0.0
+    reasons: tuple[str, ...] = ()
+    spans: tuple[Span, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the verdict as plain JSON-ready data."""
+        return {
+            "filter": self.filter,
+            "action": self.action.value,
+            "score": round(float(self.score), 4),
+            "reasons": list(self.reasons),
+            "spans": [s.to_dict() for s in self.spans],
+        }
+
+
+@dataclass(frozen=True)
+class CommentInput:
+    """What the filters see of a comment: its fields and who sent it, never the raw IP."""
+
+    text: str
+    author: str = ""
+    email: str = ""
+    url: str = ""
+    thread: str = ""
+    site_id: int | None = None
+    comment_id: int | None = None
+    ip_hash: str = ""
+    author_key: str = ""  # verified user id, or the nickname when the reader is a guest
+
+
+@dataclass
+class FilterContext:
+    """Per-comment state shared by the filters: the normalised fields, computed once, and services."""
+
+    comment: CommentInput
+    redis: Any = None  # a redis.Redis for filters that keep state (flooding); None where there is none
+    settings: dict[str, Any] = field(default_factory=dict)
+    _normalised: dict[str, NormalisedText] = field(default_factory=dict, repr=False)
+
+    def normalised(self, field_name: str = "text") -> NormalisedText:
+        """Return the normalised form of one input field, computing it on first use."""
+        if field_name not in self._normalised:
+            from workers.filters.normalise import normalise
+
+            self._normalised[field_name] = normalise(getattr(self.comment, field_name) or "")
+        return self._normalised[field_name]
+
+
+class Filter(Protocol):
+    """A filter: a registry name and a `check` that returns one verdict."""
+
+    name: ClassVar[str]
+
+    def check(self, ctx: FilterContext) -> Verdict:
+        """Judge the comment in `ctx`."""
+        ...
+
+
+def allow(name: str, score: float = 0.0) -> Verdict:
+    """Return the verdict of a filter that found nothing."""
+    return Verdict(filter=name, action=Action.ALLOW, score=score)
