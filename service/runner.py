@@ -36,7 +36,8 @@ def run_all(config: Config) -> int:
     children: list[subprocess.Popen] = []
 
     def spawn(command: list[str]) -> subprocess.Popen:
-        child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+        # Own session: Ctrl-C reaches only this runner, which then stops the children in order.
+        child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
         children.append(child)
         return child
 
@@ -64,7 +65,9 @@ Press Ctrl-C to stop every process.
             for index, proc in enumerate(worker_procs):
                 if proc.poll() is not None and not stopping:
                     # A worker that died is replaced; its job is retried by RQ or the reconciler.
-                    print(f"worker exited with {proc.returncode}; starting another", flush=True)
+                    # The pause keeps a worker that cannot start from spinning the CPU.
+                    print(f"worker exited with {proc.returncode}; starting another in 2 s", flush=True)
+                    time.sleep(2)
                     worker_procs[index] = spawn([sys.executable, "-m", "workers", "work"])
             if children[0].poll() is not None:
                 print("the web server exited; stopping", flush=True)

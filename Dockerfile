@@ -1,0 +1,11 @@
+# One image for the web server, the workers and the scheduler.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --system --uid 10001 moderato && mkdir -p /app/data && chown moderato /app/data
+USER moderato
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logformat", "%(t)s \"%(r)s\" %(s)s %(b)s %(L)ss", "--access-logfile", "-", "service.wsgi:app"]

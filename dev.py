@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Set up and run Moderato with nothing but Python: `python3 dev.py run` or `python3 dev.py test`.
+
+The first call creates .venv and installs requirements.txt into it (again whenever the file changes);
+then `run` starts the whole service (`python -m service run`) and `test` runs the test suite (pytest,
+with any further arguments passed on).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".requirements.sha256"
+
+
+def ensure_environment() -> None:
+    """Create the virtualenv and install the pinned requirements when they changed."""
+    if sys.version_info < (3, 11):
+        raise SystemExit("Moderato needs Python 3.11 or newer")
+    requirements = (ROOT / "requirements.txt").read_bytes()
+    digest = hashlib.sha256(requirements).hexdigest()
+    if not PYTHON.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if not STAMP.exists() or STAMP.read_text().strip() != digest:
+        print("installing requirements.txt into .venv ...", flush=True)
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements.txt")],
+                       check=True)
+        STAMP.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch `run` or `test`."""
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    ensure_environment()
+    os.chdir(ROOT)
+    if argv[0] == "run":
+        command = [str(PYTHON), "-m", "service", "run", *argv[1:]]
+    else:
+        command = [str(PYTHON), "-m", "pytest", *argv[1:]]
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
