@@ -17,7 +17,7 @@ from service.keys import hash_ip
 from service.models import Site
 from service.payload import read_body
 from service.redis_conn import get_redis
-from service.sites import DEFAULT_SITE, find_site, get_or_create_site, site_for_api_key
+from service.sites import DEFAULT_SITE
 
 api = Blueprint("api", __name__)
 
@@ -30,20 +30,15 @@ def _captcha() -> RedisImageCaptcha:
     return current_app.extensions["moderato.captcha"]
 
 
+def site_named(name: str | None) -> Site:
+    """Return the named site (the default site, created on first use, when no name is given)."""
+    name = name or DEFAULT_SITE
+    return current_app.extensions["moderato.sites"].get(get_db(), name, create=name == DEFAULT_SITE)
+
+
 def _site_from_request() -> Site:
     """Return the site named by `?site=` (the default site when absent)."""
-    name = request.args.get("site") or DEFAULT_SITE
-    if name == DEFAULT_SITE:
-        return _default_site()
-    with get_db().read() as session:
-        return find_site(session, name)
-
-
-def _default_site() -> Site:
-    cache = current_app.extensions.setdefault("moderato.site_cache", {})
-    if DEFAULT_SITE not in cache:
-        cache[DEFAULT_SITE] = get_or_create_site(get_db(), DEFAULT_SITE)
-    return cache[DEFAULT_SITE]
+    return site_named(request.args.get("site"))
 
 
 def _bearer_token() -> str | None:
@@ -78,20 +73,16 @@ def post_comment() -> tuple[Response, int]:
     token = _bearer_token()
     db = get_db()
     if token is not None:
-        with db.read() as session:
-            site = site_for_api_key(session, token)
+        site = current_app.extensions["moderato.api_keys"].site_for(db, token)
         submission = parse_submission(data, config)
     else:
-        if "site" in data and data["site"] not in (None, "", DEFAULT_SITE):
-            with db.read() as session:
-                site = find_site(session, str(data["site"]))
-        else:
-            site = _default_site()
+        site = site_named(str(data.get("site") or "") or None)
         submission = parse_submission(data, config)
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
     comment, author_token = submit_comment(
-        db, get_redis(), config, site, submission, hash_ip(config.secret_key, request.remote_addr)
+        db, get_redis(), config, site, submission, hash_ip(config.secret_key, request.remote_addr),
+        current_app.extensions["moderato.thread_ids"],
     )
     return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202
 

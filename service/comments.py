@@ -63,56 +63,59 @@ def parse_submission(data: dict[str, Any], config: Config) -> Submission:
     )
 
 
-def _get_or_create_thread(session: Session, site_id: int, key: str, title: str | None) -> Thread:
-    thread = session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
-    if thread is not None:
-        if title and not thread.title:
+class ThreadIds:
+    """Thread ids by (site, key), remembered per process: threads are never renamed or removed alone."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._ids: dict[tuple[int, str], int] = {}
+
+    def get_or_create(self, session: Session, site_id: int, key: str, title: str | None) -> int:
+        """Return the thread's id, creating the thread on its first comment."""
+        cached = self._ids.get((site_id, key))
+        if cached is not None:
+            return cached
+        thread = session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
+        if thread is None:
+            thread = Thread(site_id=site_id, key=key, title=title)
+            try:
+                with session.begin_nested():
+                    session.add(thread)
+            except IntegrityError:  # created by a concurrent request
+                thread = session.scalars(select(Thread).where(Thread.site_id == site_id, Thread.key == key)).one()
+        elif title and not thread.title:
             thread.title = title
-        return thread
-    thread = Thread(site_id=site_id, key=key, title=title)
-    try:
-        with session.begin_nested():
-            session.add(thread)
-    except IntegrityError:  # created by a concurrent request
-        thread = session.scalars(select(Thread).where(Thread.site_id == site_id, Thread.key == key)).one()
-    return thread
+        if len(self._ids) >= self.max_entries:
+            self._ids.clear()
+        self._ids[(site_id, key)] = thread.id
+        return thread.id
+
 
 
 def submit_comment(db: Database, redis: Redis, config: Config, site: Site, submission: Submission,
-                   ip_hash: str | None) -> tuple[Comment, str]:
+                   ip_hash: str | None, thread_ids: ThreadIds | None = None) -> tuple[Comment, str]:
     """Commit the comment as pending, then enqueue its moderation; return it with the author's token."""
     token = new_token()
     with db.write() as session:
-        thread = _get_or_create_thread(session, site.id, submission.thread, submission.thread_title)
+        thread_id = (thread_ids or ThreadIds()).get_or_create(session, site.id, submission.thread, submission.thread_title)
         if submission.parent is not None:
             parent = session.get(Comment, submission.parent)
             if parent is None or parent.status == CommentStatus.DELETED.value:
                 raise CommentNotFound("The comment replied to does not exist.")
-            if parent.thread_id != thread.id:
+            if parent.thread_id != thread_id:
                 raise ParentInOtherThread()
         comment = Comment(
-            thread_id=thread.id, parent_id=submission.parent, author=submission.author, email=submission.email,
+            thread_id=thread_id, parent_id=submission.parent, author=submission.author, email=submission.email,
             text=submission.text, status=CommentStatus.PENDING.value, ip_hash=ip_hash,
-            token_hash=hash_token(token), reasons=[], created_at=utcnow(), attempts=0,
+            token_hash=hash_token(token), reasons=[], created_at=utcnow(),
         )
         session.add(comment)
         session.flush()
-    # Committed above: from here on the comment cannot be lost, whatever happens to Redis.
-    if enqueue_moderation(redis, config.queue_name, comment.id):
-        _mark_enqueued(db, comment.id)
+    # Committed above: from here on the comment cannot be lost, whatever happens to Redis. Whether its
+    # job was queued is not written back (a second commit per comment); the reconciler asks RQ instead.
+    enqueue_moderation(redis, config.queue_name, comment.id)
     comment_submitted.send(comment.id, comment_id=comment.id)
     return comment, token
-
-
-def _mark_enqueued(db: Database, comment_id: int) -> None:
-    # Best effort: enqueued_at only helps operators and the reconciler tell queued from orphaned.
-    from sqlalchemy import update
-
-    try:
-        with db.write() as session:
-            session.execute(update(Comment).where(Comment.id == comment_id).values(enqueued_at=utcnow()))
-    except Exception:  # noqa: BLE001 - the comment is stored; this timestamp is advisory
-        logger.warning("could not mark comment %s as enqueued", comment_id)
 
 
 def comment_status(session: Session, comment_id: int, token: str | None) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def post_from_form() -> Response | tuple[str, int]:
         current_app.extensions["moderato.captcha"].verify(form.get("captcha_id", ""), form.get("captcha_answer", ""))
         site = get_or_create_site(get_db(), DEFAULT_SITE)
         comment, token = submit_comment(get_db(), get_redis(), config, site, submission,
-                                        hash_ip(config.secret_key, request.remote_addr))
+                                        hash_ip(config.secret_key, request.remote_addr),
+                                        current_app.extensions["moderato.thread_ids"])
     except ModeratoError as err:
         return _render(error=err.message, form=form, status_code=err.status)
     return redirect(url_for("demo.article", posted=comment.id, token=token) + "#comments", code=303)

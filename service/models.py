@@ -121,8 +121,6 @@ class Comment(Base):
     decided_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     thread: Mapped[Thread] = relationship()
     verdicts: Mapped[list[VerdictRecord]] = relationship(back_populates="comment", order_by="VerdictRecord.id")

@@ -54,3 +54,58 @@ def site_for_api_key(session: Session, key: str) -> Site:
     if api_key is None:
         raise Unauthorized("The API key is not valid.")
     return api_key.site
+
+
+class SiteCache:
+    """Sites by name, remembered per process for `ttl` seconds (their settings may lag that long)."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._sites: dict[str, tuple[float, Site]] = {}
+
+    def get(self, db: Database, name: str, create: bool = False) -> Site:
+        """Return the named site (created on first use when `create`), or raise NotFound."""
+        import time
+
+        now = time.monotonic()
+        cached = self._sites.get(name)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        if create:
+            site = get_or_create_site(db, name)
+        else:
+            with db.read() as session:
+                site = find_site(session, name)
+                session.expunge(site)
+        self._sites[name] = (now, site)
+        return site
+
+
+class ApiKeyCache:
+    """Valid API keys' sites, remembered per process for `ttl` seconds.
+
+    A key lookup is a database round trip on every back-end POST; a revoked key stops working
+    within `ttl` seconds. Unknown keys are not remembered, so a new key works at once.
+    """
+
+    def __init__(self, ttl: float = 30.0, max_entries: int = 1000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._sites: dict[str, tuple[float, Site]] = {}
+
+    def site_for(self, db: Database, key: str) -> Site:
+        """Return the site of a valid key, or raise Unauthorized."""
+        import time
+
+        digest = hash_token(key)
+        now = time.monotonic()
+        cached = self._sites.get(digest)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        with db.read() as session:
+            site = site_for_api_key(session, key)
+            session.expunge(site)
+        if len(self._sites) >= self.max_entries:
+            self._sites.clear()
+        self._sites[digest] = (now, site)
+        return site

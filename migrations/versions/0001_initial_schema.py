@@ -74,8 +74,6 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('enqueued_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['comments.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

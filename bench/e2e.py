@@ -1,0 +1,102 @@
+"""End-to-end benchmark: POST comments with an API key at a fixed rate, N workers decide them.
+
+    python -m bench.e2e --rate 1200 --duration 10 --workers 2
+
+Prints accepted/s and the POST latency seen by the client, then decided/s and submit→decision latency
+p50/p95/p99 from the timestamps stored with each comment. Everything (load generator, web server,
+workers, Redis, database) shares this machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from sqlalchemy import create_engine, text
+
+from bench.httpload import build_request, percentile, run_load, summary
+from bench.stack import Stack
+from service.config import Config
+
+TEXTS = [
+    "这篇报道写得很好，希望有关部门继续跟进。",
+    "I agree with the article, the city should build more bike lanes.",
+    "老旧小区加装电梯是好事，但费用分摊要公开透明。",
+    "支持！我们小区去年也改造了，现在停车方便多了。",
+]
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=1200, help="POSTs per second")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load")
+    parser.add_argument("--workers", type=int, default=2, help="RQ workers")
+    parser.add_argument("--web-processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--workers-during-load", action="store_true",
+                        help="start the workers before the load instead of after it")
+    args = parser.parse_args()
+
+    stack = Stack(args.web_processes, args.workers, args.database_url, threads=args.threads).start()
+    try:
+        key = stack.api_key()
+        if args.workers_during_load:
+            stack.start_workers()
+        host = f"127.0.0.1:{stack.port}"
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+
+        def make_request(i: int) -> bytes:
+            body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i % 997}",
+                               "text": f"{TEXTS[i % len(TEXTS)]} #{i}"}, ensure_ascii=False).encode()
+            return build_request("POST", "/api/comments", host, headers, body)
+
+        result = run_load("127.0.0.1", stack.port, make_request, args.duration, rate=args.rate,
+                          connections=args.connections)
+        accepted = result.ok(202)
+        print(f"offered {result.sent / result.elapsed:.0f}/s for {result.elapsed:.1f} s; "
+              f"accepted {accepted} ({accepted / result.elapsed:.0f}/s), other statuses "
+              f"{ {k: v for k, v in result.statuses.items() if k != 202} }, errors {result.errors}")
+        print(f"POST -> 202 latency: {summary(result.latencies)}")
+        if not args.workers_during_load:
+            stack.start_workers()
+        engine = create_engine(Config(database_url=stack.database_url).resolved_database_url())
+        deadline = time.monotonic() + 600
+        while True:
+            with engine.connect() as conn:
+                left = conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT created_at, decided_at, status FROM comments WHERE decided_at IS NOT NULL")).all()
+        engine.dispose()
+        from service.models import UTCDateTime  # noqa: F401 - SQLite returns strings here; parse below
+
+        def ts(value) -> float:  # type: ignore[no-untyped-def]
+            if isinstance(value, str):
+                from datetime import datetime, timezone
+
+                value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+            return value.timestamp()
+
+        latencies = [ts(d) - ts(c) for c, d, _ in rows]
+        decided_times = sorted(ts(d) for _, d, _ in rows)
+        statuses: dict[str, int] = {}
+        for _, _, status in rows:
+            statuses[status] = statuses.get(status, 0) + 1
+        span = decided_times[-1] - decided_times[0] if len(decided_times) > 1 else float("nan")
+        print(f"decided {len(rows)} of {accepted} ({statuses}); still pending {left}")
+        print(f"decided/s while draining with {args.workers} workers: {len(rows) / span:.0f}")
+        print(f"submit -> decision latency: p50 {percentile(latencies, 50):.2f} s, "
+              f"p95 {percentile(latencies, 95):.2f} s, p99 {percentile(latencies, 99):.2f} s"
+              + ("" if args.workers_during_load else " (workers started after the load: includes the backlog)"))
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

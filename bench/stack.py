@@ -1,0 +1,77 @@
+"""Start the real service for a benchmark: embedded Redis, migrated database, gunicorn, N RQ workers."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from service.config import PROJECT_ROOT
+from service.embedded_redis import EmbeddedRedis, free_port
+from service.migrate import upgrade
+
+
+class Stack:
+    """The processes of one benchmark run; stopped together."""
+
+    def __init__(self, web_processes: int, workers: int, database_url: str | None, worker_class: str = "gthread",
+                 threads: int = 4) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="moderato-bench-"))
+        self.database_url = database_url or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        self.port = free_port()
+        self.web_processes, self.workers = web_processes, workers
+        self.worker_class, self.threads = worker_class, threads
+        self.redis = EmbeddedRedis(self.tmp / "redis")
+        self.procs: list[subprocess.Popen] = []
+        self.env: dict[str, str] = {}
+
+    def start(self) -> Stack:
+        """Start Redis, migrate, start the web server and the workers, wait until ready."""
+        self.redis.start()
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
+                        SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0")
+        upgrade(self.database_url)
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers",
+             str(self.web_processes), "--worker-class", self.worker_class, "--threads", str(self.threads),
+             "--backlog", "4096", "--log-level", "warning", "service.wsgi:app"],
+            env=self.env, cwd=PROJECT_ROOT))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
+                    if json.loads(r.read())["status"] == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("web server did not start")
+            time.sleep(0.2)
+        return self
+
+    def start_workers(self) -> None:
+        """Start the RQ workers."""
+        for _ in range(self.workers):
+            self.procs.append(subprocess.Popen([sys.executable, "-m", "workers", "work"], env=self.env,
+                                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL))
+
+    def api_key(self) -> str:
+        """Create an API key for the benchmark site."""
+        return subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "bench"],
+                              env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def stop(self) -> None:
+        """Stop every process."""
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.redis.stop()
