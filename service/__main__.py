@@ -42,5 +42,13 @@ def create_api_key_command(site_name: str) -> None:
     click.echo(create_api_key(Database(config), site_name))
 
 
+@cli.command("config-table")
+def config_table() -> None:
+    """Print the configuration table that the README carries."""
+    from service.config import markdown_table
+
+    click.echo(markdown_table())
+
+
 if __name__ == "__main__":
     cli()

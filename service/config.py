@@ -41,6 +41,15 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def markdown_table() -> str:
+    """Return the README's configuration table, generated from ENVIRONMENT."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for var, _attr, default, meaning in ENVIRONMENT:
+        shown = f"`{default}`" if default else "(empty)"
+        lines.append(f"| `{var}` | {shown} | {meaning} |")
+    return "\n".join(lines)
+
+
 def _int(value: str) -> int:
     return int(value.strip())
 
