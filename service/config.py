@@ -13,10 +13,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("DATABASE_URL", "database_url", "sqlite:///data/moderato.sqlite3",
      "SQLAlchemy URL; SQLite (WAL) by default, postgresql+psycopg://... in production"),
+    ("SQLITE_SYNCHRONOUS", "sqlite_synchronous", "FULL",
+     "SQLite fsync policy: FULL survives power loss after each 202; NORMAL is faster but may lose the last commits"),
     ("REDIS_URL", "redis_url", "", "Redis for captchas, the RQ queue and caches; empty starts an embedded Redis"),
     ("DATA_DIR", "data_dir", "data", "Folder for the SQLite file and the embedded Redis's append-only file"),
     ("SECRET_KEY", "secret_key", "", "Key for comment tokens and IP hashes; generated and kept in DATA_DIR if empty"),
-    ("MODERATOR_TOKEN", "moderator_token", "", "Bearer token for the moderation API; empty disables it"),
+    ("MODERATOR_TOKEN", "moderator_token", "",
+     "Optional shared bearer token for the moderation API (console accounts' personal tokens replace it)"),
     ("QUEUE_NAME", "queue_name", "moderation", "RQ queue that receives moderation jobs"),
     ("MAX_COMMENT_LENGTH", "max_comment_length", "2000", "Longest comment text accepted, in characters"),
     ("MAX_AUTHOR_LENGTH", "max_author_length", "40", "Longest nickname accepted, in characters"),
@@ -38,6 +41,26 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("WEB_PROCESSES", "web_processes", "2", "gunicorn processes started by `python -m service run`"),
     ("TRUSTED_PROXIES", "trusted_proxies", "0",
      "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
+    ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",
+     "Comma-separated origins (https://news.example.com) whose pages may embed the default site's widget"),
+    ("REPORTS_PER_HOUR", "reports_per_hour", "20", "Reports one reader (hashed IP) may send per hour"),
+    ("SESSION_COOKIE_SECURE", "session_cookie_secure", "1",
+     "1 marks the console's session cookie Secure (HTTPS only); 0 for plain-HTTP development"),
+    ("LOGIN_MAX_FAILURES", "login_max_failures", "5",
+     "Failed console logins per username or per IP before further attempts are locked out"),
+    ("LOGIN_LOCKOUT_SECONDS", "login_lockout_seconds", "900", "Seconds a console login lock-out lasts"),
+    ("CONSOLE_LANGUAGE", "console_language", "en", "Default language of the moderator console: en or zh-CN"),
+    ("HELD_QUEUE_ALERT", "held_queue_alert", "50",
+     "Held comments on a site that trigger a notification to moderators; 0 turns it off"),
+    ("NOTIFY_WEBHOOK_URL", "notify_webhook_url", "",
+     "URL that receives notifications as signed JSON POSTs; empty turns the webhook off"),
+    ("NOTIFY_WEBHOOK_SECRET", "notify_webhook_secret", "",
+     "Key of the webhook's X-Moderato-Signature HMAC-SHA256 header (SECRET_KEY when empty)"),
+    ("SMTP_HOST", "smtp_host", "", "Mail server for notification emails to moderators; empty turns email off"),
+    ("SMTP_PORT", "smtp_port", "25", "Port of the mail server"),
+    ("SMTP_FROM", "smtp_from", "moderato@localhost", "Sender address of notification emails"),
+    ("NOTIFY_EMAILS", "notify_emails", "",
+     "Comma-separated extra addresses for notifications, besides the console accounts' emails"),
 )
 
 
@@ -59,6 +82,7 @@ class Config:
     """Settings of one deployment; tests build it directly, the service reads it from the environment."""
 
     database_url: str = "sqlite:///data/moderato.sqlite3"
+    sqlite_synchronous: str = "FULL"
     redis_url: str = ""
     data_dir: str = "data"
     secret_key: str = ""
@@ -81,6 +105,19 @@ class Config:
     workers: int = 2
     web_processes: int = 2
     trusted_proxies: int = 0
+    default_site_origins: tuple[str, ...] = ()
+    reports_per_hour: int = 20
+    session_cookie_secure: bool = True
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    console_language: str = "en"
+    held_queue_alert: int = 50
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "moderato@localhost"
+    notify_emails: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -25,7 +25,8 @@ def enqueue_moderation(redis: Redis, queue_name: str, comment_id: int) -> bool:
     try:
         Queue(queue_name, connection=redis).enqueue(
             MODERATE_JOB, comment_id, job_id=job_id_for(comment_id), retry=RETRY,
-            result_ttl=300, failure_ttl=7 * 24 * 3600, job_timeout=60,
+            # No result is kept: the decision is in the database, and storing it costs Redis writes per job.
+            result_ttl=0, failure_ttl=7 * 24 * 3600, job_timeout=60,
         )
         return True
     except RedisError:
