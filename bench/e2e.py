@@ -18,12 +18,24 @@ from bench.httpload import build_request, percentile, run_load, summary
 from bench.stack import Stack
 from service.config import Config
 
-TEXTS = [
-    "这篇报道写得很好，希望有关部门继续跟进。",
-    "I agree with the article, the city should build more bike lanes.",
-    "老旧小区加装电梯是好事，但费用分摊要公开透明。",
-    "支持！我们小区去年也改造了，现在停车方便多了。",
+# Phrases combined at random into distinct comments, so that the duplicate detector sees what a
+# real thread brings, not one text posted thousands of times.
+PHRASES = [
+    "这篇报道写得很好", "希望有关部门继续跟进", "老旧小区加装电梯是好事", "费用分摊要公开透明",
+    "我们小区去年也改造了", "现在停车方便多了", "物业管理也要跟上", "楼下的充电桩什么时候装",
+    "施工期间噪音太大", "老人上下楼终于方便了", "建议多听听居民的意见", "资金来源是什么",
+    "I agree with the article", "the city should build more bike lanes", "great reporting",
+    "what about the older districts", "thanks for the update", "more details please",
+    "支持", "点赞", "期待后续报道", "我家附近也需要改造", "排水管网问题很严重", "绿化也要加强",
 ]
+
+
+def comment_text(i: int) -> str:
+    """Return the i-th benchmark comment: 3 to 6 phrases picked by a seeded generator."""
+    import random
+
+    rng = random.Random(i)
+    return "，".join(rng.sample(PHRASES, rng.randint(3, 6))) + "。"
 
 
 def main() -> None:
@@ -49,8 +61,8 @@ def main() -> None:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
 
         def make_request(i: int) -> bytes:
-            body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i % 997}",
-                               "text": f"{TEXTS[i % len(TEXTS)]} #{i}"}, ensure_ascii=False).encode()
+            body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i}",
+                               "text": comment_text(i)}, ensure_ascii=False).encode()
             return build_request("POST", "/api/comments", host, headers, body)
 
         result = run_load("127.0.0.1", stack.port, make_request, args.duration, rate=args.rate,

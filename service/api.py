@@ -12,7 +12,8 @@ from service.comments import (
 )
 from service.config import Config
 from service.db import get_db
-from service.exceptions import InvalidField, ServiceUnavailable, Unauthorized
+from service.exceptions import InvalidField
+from service.identity import reader_from_body
 from service.keys import hash_ip
 from service.models import Site
 from service.payload import read_body
@@ -74,15 +75,25 @@ def post_comment() -> tuple[Response, int]:
     db = get_db()
     if token is not None:
         site = current_app.extensions["moderato.api_keys"].site_for(db, token)
-        submission = parse_submission(data, config)
     else:
         site = site_named(str(data.get("site") or "") or None)
-        submission = parse_submission(data, config)
+    # A signed-in reader (a token signed with the site's secret) posts under the verified name.
+    reader = reader_from_body(site, data)
+    if reader is not None:
+        data = {**data, "author": reader.name[:config.max_author_length]}
+    submission = parse_submission(data, config)
+    if token is None:
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
+    if token is not None:
+        # A back end posts for its readers: the connection's address is the back end's own, so only an
+        # address it passes in `reader_ip` identifies the reader (for rate limits and bans).
+        reader_ip = data.get("reader_ip") if isinstance(data.get("reader_ip"), str) else None
+    else:
+        reader_ip = request.remote_addr
     comment, author_token = submit_comment(
-        db, get_redis(), config, site, submission, hash_ip(config.secret_key, request.remote_addr),
-        current_app.extensions["moderato.thread_ids"],
+        db, get_redis(), config, site, submission, hash_ip(config.secret_key, reader_ip),
+        current_app.extensions["moderato.thread_ids"], user_id=reader.user_id if reader else None,
     )
     return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202
 
@@ -153,15 +164,3 @@ def readyz() -> tuple[Response, int]:
     ready = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), 200 if ready else 503
 
-
-def require_moderator() -> str:
-    """Return the moderator's name for a valid MODERATOR_TOKEN bearer, or raise."""
-    import hmac
-
-    expected = _config().moderator_token
-    token = _bearer_token()
-    if not expected:
-        raise ServiceUnavailable("The moderation API is disabled: set MODERATOR_TOKEN.")
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Unauthorized("A valid moderator token is required.")
-    return "moderator-token"

@@ -135,3 +135,18 @@ def test_ip_address_is_stored_only_as_a_keyed_hash(client, app):
 
 def test_comment_status_enum_values_are_strings():
     assert CommentStatus.PENDING == "pending" and CommentStatus("held") is CommentStatus.HELD
+
+
+def test_api_key_posts_hash_the_reader_ip_they_pass_not_their_own(client, app):
+    from service.keys import hash_ip
+    from service.sites import create_api_key
+
+    key = create_api_key(app.extensions["moderato.db"], "news-portal")
+    headers = {"Authorization": f"Bearer {key}"}
+    base = {"thread": "/x.html", "author": "读者", "text": "后台代发的评论"}
+    with_ip = client.post("/api/comments", json={**base, "reader_ip": "203.0.113.9"}, headers=headers)
+    without = client.post("/api/comments", json=base, headers=headers)
+    with app.extensions["moderato.db"].read() as session:
+        assert session.get(Comment, with_ip.get_json()["id"]).ip_hash == hash_ip(app.extensions[
+            "moderato.config"].secret_key, "203.0.113.9")
+        assert session.get(Comment, without.get_json()["id"]).ip_hash is None
