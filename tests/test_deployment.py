@@ -1,0 +1,50 @@
+"""docker-compose.yml cannot be run here (no Docker engine); check what it says against what runs here."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from service.config import ENVIRONMENT, PROJECT_ROOT
+
+
+def _compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_services_with_health_checks():
+    services = _compose()["services"]
+    assert {"web", "worker", "scheduler", "redis", "postgres", "migrate"} <= set(services)
+    for name in ("web", "worker", "scheduler", "redis", "postgres"):
+        assert "healthcheck" in services[name], name
+    # One image for web, workers and scheduler; workers scale (no fixed container name or port).
+    assert services["web"]["image"] == services["worker"]["image"] == services["scheduler"]["image"]
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+    assert "--appendonly" in services["redis"]["command"] and "yes" in services["redis"]["command"]
+
+
+def test_compose_environment_names_only_real_settings():
+    known = {var for var, *_ in ENVIRONMENT}
+    for name, service in _compose()["services"].items():
+        if name in ("postgres", "redis"):
+            continue  # their own images' variables
+        for var in (service.get("environment") or {}):
+            assert var in known, f"{name} sets unknown variable {var}"
+
+
+def test_compose_commands_exist_here():
+    services = _compose()["services"]
+    checks = [
+        services["migrate"]["command"][:4] + ["--help"],
+        services["worker"]["command"][:4] + ["--help"],
+        [sys.executable, "-m", "rq.cli", "cron", "--help"],
+    ]
+    for command in checks:
+        if command[0] == "python":
+            command = [sys.executable, *command[1:]]
+        result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, (command, result.stderr)
+    assert services["scheduler"]["command"][-1] == "workers.cron"
+    assert "service.wsgi:app" in services["web"]["command"]
+    assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "wsgi.py").exists()
