@@ -31,7 +31,7 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("RECONCILE_INTERVAL", "reconcile_interval", "60", "Seconds between scheduled reconciler runs"),
     ("THREAD_CACHE_TTL", "thread_cache_ttl", "30", "Seconds a thread's approved comments stay cached in Redis"),
     ("WORD_LIST", "word_list", "", "Comma-separated extra words that hold a comment (besides the filters' lists)"),
-    ("FILTERS", "filters", "length,repetition,links,wordlist,contact,flood",
+    ("FILTERS", "filters", "length,repetition,links,wordlist,contact,flood,classifier",
      "Filters the pipeline runs, in order, by registry name"),
     ("MAX_LINKS", "max_links", "2", "Links a comment may carry before it is held"),
     ("TESTING_HOOKS", "testing_hooks", "0", "1 exposes test-only hooks (captcha answers); never set in production"),
@@ -97,7 +97,7 @@ class Config:
     reconcile_interval: int = 60
     thread_cache_ttl: int = 30
     word_list: tuple[str, ...] = ()
-    filters: tuple[str, ...] = ("length", "repetition", "links", "wordlist", "contact", "flood")
+    filters: tuple[str, ...] = ("length", "repetition", "links", "wordlist", "contact", "flood", "classifier")
     max_links: int = 2
     testing_hooks: bool = False
     demo: bool = True

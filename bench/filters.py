@@ -1,0 +1,78 @@
+"""Benchmark the pipeline: CPU time per comment and the worker's memory with the model loaded.
+
+    python bench/filters.py [--limit N]
+
+Runs every registered filter over COLD's dev texts one comment at a time (as a worker does), and over the
+same texts joined and cut to 200 characters, the budget's reference length. Prints median and p95 CPU
+milliseconds per comment, and the resident memory after loading (VmRSS, and the peak VmHWM).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from workers.datasets import DATA_DIR, read_table  # noqa: E402
+from workers.filters.base import CommentInput  # noqa: E402
+from workers.score import all_filter_names, build_pipeline  # noqa: E402
+
+
+def memory_mb() -> dict[str, float]:
+    """Return the process's resident and peak resident memory in MB, from /proc/self/status."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def cpu_ms(pipeline, texts: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    """Return the CPU milliseconds the pipeline spends on each text."""
+    times = []
+    clock = time.process_time_ns
+    for text in texts:
+        start = clock()
+        pipeline.run(CommentInput(text=text))
+        times.append((clock() - start) / 1e6)
+    return times
+
+
+def _summary(times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    return f"median {statistics.median(ordered):.3f} ms, p95 {p95:.3f} ms, n={len(ordered)}"
+
+
+def main() -> int:
+    """Print the benchmark figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N dev texts")
+    args = parser.parse_args()
+    texts = list(read_table(args.data / "cold" / "dev.csv").texts)
+    if args.limit:
+        texts = texts[:args.limit]
+    before = memory_mb()
+    names = all_filter_names()
+    pipeline = build_pipeline(names, {})
+    pipeline.run(CommentInput(text="预热 warm-up"))  # loads the model and any lazy tables
+    loaded = memory_mb()
+    print(f"filters: {', '.join(names)}")
+    print(f"RSS before loading {before['VmRSS']:.1f} MB; after loading {loaded['VmRSS']:.1f} MB "
+          f"(peak {loaded['VmHWM']:.1f} MB)")
+    joined = "".join(texts)
+    long_texts = [joined[i:i + 200] for i in range(0, min(len(joined), 200 * len(texts)) - 200, 200)]
+    print(f"COLD dev as written (median {statistics.median(len(t) for t in texts):.0f} chars): "
+          f"{_summary(cpu_ms(pipeline, texts))}")
+    print(f"200-character comments: {_summary(cpu_ms(pipeline, long_texts))}")
+    print(f"RSS after the run {memory_mb()['VmRSS']:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The decision policy: per-site thresholds that turn the filters' verdicts into approve, hold or reject.
+
+Default thresholds were chosen by `python -m workers.train` on cross-validated predictions over the
+training data only (COLD train, the training parts of Davidson and the SMS collection), for these
+targets: rejections at least 95% precise, at most 5% of approved comments bad, at most 25% held.
+The figures they give on the held-out data are in workers/models/README.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from workers.filters.base import Action
+
+if TYPE_CHECKING:
+    from workers.pipeline import Decision
+
+
+class Outcome(str, Enum):
+    """What happens to a comment: published, queued for a moderator, or refused."""
+
+    APPROVE = "approve"
+    HOLD = "hold"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds for one probability: at or above `reject_at` reject, at or above `hold_at` hold."""
+
+    reject_at: float
+    hold_at: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.hold_at <= self.reject_at <= 1.0001:
+            raise ValueError(f"need 0 <= hold_at <= reject_at <= 1, got hold_at={self.hold_at}, "
+                             f"reject_at={self.reject_at}")
+
+    def action(self, score: float) -> Action:
+        """Return the action this policy asks for at `score`."""
+        if score >= self.reject_at:
+            return Action.REJECT
+        if score >= self.hold_at:
+            return Action.HOLD
+        return Action.ALLOW
+
+
+# Chosen on cross-validated training predictions; see the module docstring.
+DEFAULT_POLICIES: dict[str, Policy] = {
+    "abuse": Policy(reject_at=0.855, hold_at=0.165),
+    "spam": Policy(reject_at=0.5, hold_at=0.5),
+}
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    """One site's thresholds, by score name; names without an entry use the defaults."""
+
+    policies: dict[str, Policy] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> SitePolicy:
+        """Build the policy from flat options such as `abuse_reject_at` and `spam_hold_at`."""
+        policies = {}
+        for name, default in DEFAULT_POLICIES.items():
+            policies[name] = Policy(
+                reject_at=float(options.get(f"{name}_reject_at", default.reject_at)),
+                hold_at=float(options.get(f"{name}_hold_at", default.hold_at)),
+            )
+        return cls(policies)
+
+    def policy(self, name: str) -> Policy:
+        """Return the thresholds for one score name."""
+        return self.policies.get(name) or DEFAULT_POLICIES[name]
+
+    def judge(self, scores: dict[str, float]) -> tuple[Action, list[str]]:
+        """Return the strongest action the scores ask for, and a reason for each threshold passed."""
+        strongest = Action.ALLOW
+        reasons = []
+        for name, score in sorted(scores.items()):
+            if name not in self.policies and name not in DEFAULT_POLICIES:
+                continue
+            policy = self.policy(name)
+            action = policy.action(score)
+            if action is Action.REJECT:
+                reasons.append(f"{name} {score:.2f} >= {policy.reject_at:.2f}")
+            elif action is Action.HOLD:
+                reasons.append(f"{name} {score:.2f} >= {policy.hold_at:.2f}")
+            if action.rank > strongest.rank:
+                strongest = action
+        return strongest, reasons
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """A comment's outcome under a site's policy, with the scores and reasons behind it."""
+
+    outcome: Outcome
+    scores: dict[str, float]
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the outcome as the JSON object the scoring command prints."""
+        return {
+            "action": self.outcome.value,
+            "scores": {k: round(v, 4) for k, v in sorted(self.scores.items())},
+            "reasons": list(self.reasons),
+        }
+
+
+_OUTCOME = {Action.REJECT: Outcome.REJECT, Action.HOLD: Outcome.HOLD}
+
+# The spam probability reported for text outside the spam model's domain, from the rules' findings:
+# contact details with advertising (reject), contact details alone (hold), too many links, one link.
+_RULE_SPAM = {
+    ("contact", Action.REJECT): 0.97, ("contact", Action.HOLD): 0.8, ("links", Action.HOLD): 0.6,
+    ("contact", Action.FLAG): 0.2, ("links", Action.FLAG): 0.1,
+}
+
+
+def decide(decision: Decision, policy: SitePolicy | None = None) -> PolicyDecision:
+    """Combine the pipeline's verdicts with a site's policy; the strongest action wins."""
+    policy = policy or SitePolicy()
+    strongest = Action.ALLOW
+    scores: dict[str, float] = {}
+    reasons: list[str] = []
+    rule_spam = max((_RULE_SPAM.get((v.filter, v.action), 0.0) for v in decision.verdicts), default=0.0)
+    for verdict in decision.verdicts:
+        named = dict(getattr(verdict, "scores", ()))
+        if named:
+            # Scored verdicts are judged again here, so a site's thresholds override the filter's defaults.
+            unjudged = getattr(verdict, "unjudged", ())
+            judged = {k: v for k, v in named.items() if k not in unjudged}
+            if "spam" in unjudged:
+                # Out of the model's domain (Chinese text): the spam score is what the rules found.
+                named["spam"] = rule_spam
+            scores.update(named)
+            action, why = policy.judge(judged)
+            reasons.extend(f"{verdict.filter}: {r}" for r in why)
+        else:
+            action = verdict.action
+            if action.rank >= Action.HOLD.rank:
+                reasons.extend(f"{verdict.filter}: {r}" for r in verdict.reasons)
+        if action.rank > strongest.rank:
+            strongest = action
+    return PolicyDecision(_OUTCOME.get(strongest, Outcome.APPROVE), scores, tuple(reasons))
