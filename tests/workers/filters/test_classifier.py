@@ -86,3 +86,19 @@ def test_tiny_training_run_learns_and_survives_a_save_and_load(tmp_path: Path) -
     model.save(path)
     again = LinearClassifier.load(path)
     assert np.isclose(again.heads["abuse_zh"].probability("垃圾"), head.probability("垃圾"), atol=1e-4)
+
+
+def test_spaced_out_text_is_scored_without_its_separators():
+    from workers.evasion import separators
+    from workers.filters.base import CommentInput, FilterContext
+    from workers.filters.classifier import ClassifierFilter, spaced_out_share
+    from workers.filters.normalise import normalise
+
+    original = "主要是黑人里面的突嘴龅牙像猴子不好看，白人长这样也不好看"
+    spaced = separators(original, seed=3)
+    assert spaced_out_share(normalise(spaced)) >= 0.6
+    assert spaced_out_share(normalise(original)) < 0.6
+    flt = ClassifierFilter()
+    plain = dict(flt.check(FilterContext(comment=CommentInput(text=original))).scores)["abuse"]
+    evasive = dict(flt.check(FilterContext(comment=CommentInput(text=spaced))).scores)["abuse"]
+    assert plain >= 0.5 and evasive >= 0.5
