@@ -1,4 +1,4 @@
-"""Command line: `python -m service run | migrate | create-api-key`."""
+"""Command line: `python -m service run | migrate | create-api-key | create-user`."""
 from __future__ import annotations
 
 import click
@@ -40,6 +40,31 @@ def create_api_key_command(site_name: str) -> None:
     config = Config.from_env()
     upgrade(config.resolved_database_url())
     click.echo(create_api_key(Database(config), site_name))
+
+
+@cli.command("create-user")
+@click.option("--username", required=True, help="The account's name, used to sign in.")
+@click.option("--role", type=click.Choice(["admin", "moderator"]), default="moderator", show_default=True)
+@click.option("--site", "site_names", multiple=True, help="Limit the account to this site (repeatable).")
+@click.option("--email", default=None, help="Address for notifications.")
+def create_user_command(username: str, role: str, site_names: tuple[str, ...], email: str | None) -> None:
+    """Create a console account and print its first password (only its Argon2 hash is stored)."""
+    from service.accounts import create_user
+    from service.db import Database
+    from service.migrate import upgrade
+    from service.models import UserRole
+    from service.sites import find_site
+
+    config = Config.from_env()
+    upgrade(config.resolved_database_url())
+    db = Database(config)
+    with db.write() as session:
+        site_ids = [find_site(session, name).id for name in site_names]
+        user, password = create_user(session, username, UserRole(role), site_ids, email=email)
+        name = user.username
+    db.dispose()
+    click.echo(f"created {role} {name}; first password: {password}")
+    click.echo("sign in at /console/login and change it under Account")
 
 
 @cli.command("config-table")

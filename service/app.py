@@ -52,6 +52,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["moderato.sites"] = SiteCache()
     app.register_blueprint(api)
     app.register_blueprint(moderation_api)
+    from service.widget import widget
+
+    app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app
+    from service import console
+    from service.notifications import subscribe
+
+    console.init_app(app)
+    redis_client = app.extensions["moderato.redis"]
+    subscribe(config, lambda: redis_client)
     if config.testing_hooks:
         from service.testing_hooks import testing_hooks
 

@@ -10,13 +10,19 @@
     │   └── ParentInOtherThread       400 parent_in_other_thread
     ├── Unauthorized                  401 unauthorized
     ├── Forbidden                     403 forbidden
-    │   └── CaptchaInvalid            403 captcha_invalid
+    │   ├── CaptchaInvalid            403 captcha_invalid
+    │   ├── IdentityInvalid           403 identity_invalid
+    │   ├── OriginNotAllowed          403 origin_not_allowed
+    │   └── CsrfFailed                403 csrf_failed
     ├── NotFound                      404 not_found
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
+    │   └── AlreadyReported           409 already_reported
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
+    ├── RateLimited                   429 rate_limited
+    │   └── LoginLocked               429 login_locked
     └── ServiceUnavailable            503 service_unavailable
 """
 from __future__ import annotations
@@ -110,3 +116,27 @@ class UnsupportedMediaType(ModeratoError):
 
 class ServiceUnavailable(ModeratoError):
     status, code, default_message = 503, "service_unavailable", "A backing service is unavailable."
+
+
+class IdentityInvalid(Forbidden):
+    code, default_message = "identity_invalid", "The signed-in reader's token is forged, malformed or expired."
+
+
+class OriginNotAllowed(Forbidden):
+    code, default_message = "origin_not_allowed", "This site does not allow requests from the page's origin."
+
+
+class AlreadyReported(Conflict):
+    code, default_message = "already_reported", "You have already reported this comment."
+
+
+class RateLimited(ModeratoError):
+    status, code, default_message = 429, "rate_limited", "Too many requests; try again later."
+
+
+class CsrfFailed(Forbidden):
+    code, default_message = "csrf_failed", "The form is stale or comes from another site; reload the page."
+
+
+class LoginLocked(RateLimited):
+    code, default_message = "login_locked", "Too many failed logins; try again later."

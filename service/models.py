@@ -1,11 +1,12 @@
-"""SQLAlchemy 2 models: sites, threads, comments, verdicts, API keys, site word entries."""
+"""SQLAlchemy 2 models: sites, threads, comments, verdicts, API keys, site word entries, reports."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from enum import Enum
 
 from sqlalchemy import (
-    JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -17,6 +18,11 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
     return datetime.now(timezone.utc)
+
+
+def new_site_secret() -> str:
+    """Return a new random signing secret for a site."""
+    return secrets.token_urlsafe(32)
 
 
 class UTCDateTime(TypeDecorator):
@@ -69,6 +75,8 @@ class Site(Base):
     origins: Mapped[list] = mapped_column(JSON, default=list)  # origins allowed to call the API from a browser
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Key the host site signs its signed-in readers' tokens with (service/identity.py).
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=new_site_secret)
 
 
 class ApiKey(Base):
@@ -121,6 +129,7 @@ class Comment(Base):
     decided_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a verified signed-in reader
 
     thread: Mapped[Thread] = relationship()
     verdicts: Mapped[list[VerdictRecord]] = relationship(back_populates="comment", order_by="VerdictRecord.id")
@@ -170,3 +179,102 @@ class WordEntry(Base):
     severity: Mapped[int] = mapped_column(Integer, default=2)
     action: Mapped[str] = mapped_column(String(10), default="hold")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReportReason(str, Enum):
+    """Why a reader reported a comment."""
+
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OTHER = "other"
+
+
+class Report(Base):
+    """A reader's report of a published comment, kept for moderators; one per reader per comment."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_hash", name="uq_reports_comment_reporter"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reporter_hash: Mapped[str] = mapped_column(String(64))  # keyed hash of the reader's IP or user id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- The moderator console: accounts, personal API tokens, bans (migration 0003) ---
+
+
+class UserRole(str, Enum):
+    """What a console account may do: admins manage sites and accounts, moderators decide comments."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+class User(Base):
+    """A console account; `site_ids` empty means every site, otherwise only those sites."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default=UserRole.MODERATOR.value)
+    site_ids: Mapped[list] = mapped_column(JSON, default=list)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class UserToken(Base):
+    """A personal API token of a console account; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Ban(Base):
+    """A ban of an author (by author key) or of a hashed IP on one site, until a time or for good."""
+
+    __tablename__ = "bans"
+    __table_args__ = (
+        Index("ix_bans_site_author", "site_id", "author_key"),
+        Index("ix_bans_site_ip", "site_id", "ip_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    author_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # None: for good
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEvent(Base):
+    """A console action that is not a decision on one comment: bans, word lists, settings, accounts."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), nullable=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

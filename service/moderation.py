@@ -41,11 +41,15 @@ def record_filter_decision(session: Session, comment_id: int, status: CommentSta
     )
     if result.rowcount != 1:
         return False
-    session.add_all(
-        VerdictRecord(comment_id=comment_id, filter=v["filter"], action=v["action"], score=v["score"],
-                      reasons=v["reasons"], spans=v["spans"], created_at=now)
-        for v in verdict_list
-    )
+    if verdict_list:
+        from sqlalchemy import insert
+
+        # One multi-row INSERT rather than ORM objects: it runs for every comment.
+        session.execute(insert(VerdictRecord), [
+            {"comment_id": comment_id, "filter": v["filter"], "action": v["action"], "score": v["score"],
+             "reasons": v["reasons"], "spans": v["spans"], "created_at": now}
+            for v in verdict_list
+        ])
     return True
 
 
@@ -68,7 +72,8 @@ def moderate(session: Session, comment_id: int, new_status: CommentStatus, moder
 
 
 def review_queue(session: Session, statuses: tuple[CommentStatus, ...] = (CommentStatus.HELD,),
-                 limit: int = 50, after: int | None = None) -> list[dict[str, Any]]:
+                 limit: int = 50, after: int | None = None,
+                 site_ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     """Return comments awaiting a moderator, oldest first, each with its thread and verdicts."""
     query = (
         select(Comment, Thread)
@@ -80,6 +85,8 @@ def review_queue(session: Session, statuses: tuple[CommentStatus, ...] = (Commen
     )
     if after is not None:
         query = query.where(Comment.id > after)
+    if site_ids is not None:
+        query = query.where(Thread.site_id.in_(site_ids))
     items = []
     for comment, thread in session.execute(query):
         items.append({

@@ -1,27 +1,27 @@
-"""The moderation API, behind MODERATOR_TOKEN until the console's accounts exist."""
+"""The moderation API: the console's session (with its CSRF token), a personal API token, or MODERATOR_TOKEN."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from service.api import require_moderator
-from service.comments import ThreadCache
+from service.accounts import require_moderator
 from service.db import get_db
+from service.decisions import decide, decide_many
 from service.exceptions import InvalidField
-from service.models import CommentStatus, Thread
-from service.moderation import moderate, review_queue
+from service.models import CommentStatus
+from service.moderation import review_queue
 from service.payload import read_body
 from service.redis_conn import get_redis
-from service.signals import comment_decided
 
 moderation_api = Blueprint("moderation_api", __name__)
 
 _QUEUE_STATUSES = {"held": CommentStatus.HELD, "pending": CommentStatus.PENDING}
+_DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTED, "delete": CommentStatus.DELETED}
 
 
 @moderation_api.get("/api/moderation/queue")
 def queue() -> Response:
     """List comments awaiting a moderator (held by default; `?status=pending` shows undecided ones)."""
-    require_moderator()
+    principal = require_moderator()
     names = request.args.getlist("status") or ["held"]
     if any(n not in _QUEUE_STATUSES for n in names):
         raise InvalidField("'status' must be held or pending.", field="status")
@@ -30,24 +30,22 @@ def queue() -> Response:
         raise InvalidField("'after' must be a comment id.", field="after")
     with get_db().read() as session:
         items = review_queue(session, tuple(_QUEUE_STATUSES[n] for n in names), limit=50,
-                             after=int(after) if after else None)
+                             after=int(after) if after else None, site_ids=principal.allowed_sites())
     return jsonify({"comments": items, "next": str(items[-1]["id"]) if len(items) == 50 else None})
 
 
+def _note() -> str | None:
+    if not request.content_length:
+        return None
+    note = read_body(request).get("note")
+    return str(note)[:1000] if note else None
+
+
 def _decide(comment_id: int, status: CommentStatus) -> Response:
-    moderator = require_moderator()
-    note = None
-    if request.content_length:
-        note = read_body(request).get("note")
-        note = str(note)[:1000] if note else None
-    with get_db().write() as session:
-        comment = moderate(session, comment_id, status, moderator, note)
-        thread = session.get(Thread, comment.thread_id)
-        site_id, thread_key = thread.site_id, thread.key
-    ThreadCache(get_redis(), current_app.extensions["moderato.config"].thread_cache_ttl).invalidate(
-        site_id, thread_key)
-    comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by="moderator")
-    return jsonify({"id": comment_id, "status": status.value})
+    principal = require_moderator()
+    outcome = decide(get_db(), get_redis(), current_app.extensions["moderato.config"], principal, comment_id,
+                     status, _note())
+    return jsonify({"id": outcome.comment_id, "status": outcome.status})
 
 
 @moderation_api.post("/api/moderation/comments/<int:comment_id>/approve")
@@ -60,3 +58,29 @@ def approve(comment_id: int) -> Response:
 def reject(comment_id: int) -> Response:
     """Reject a comment."""
     return _decide(comment_id, CommentStatus.REJECTED)
+
+
+@moderation_api.post("/api/moderation/comments/<int:comment_id>/delete")
+def delete(comment_id: int) -> Response:
+    """Delete a comment: it disappears from the thread and from the queue."""
+    return _decide(comment_id, CommentStatus.DELETED)
+
+
+@moderation_api.post("/api/moderation/bulk")
+def bulk() -> Response:
+    """Apply one decision (approve, reject or delete) to many comments: `{"action": ..., "ids": [...]}`."""
+    principal = require_moderator()
+    data = read_body(request)
+    action = data.get("action")
+    if action not in _DECISIONS:
+        raise InvalidField("'action' must be approve, reject or delete.", field="action")
+    raw_ids = data.get("ids")
+    if isinstance(raw_ids, str):
+        raw_ids = raw_ids.split(",")
+    try:
+        ids = [int(i) for i in (raw_ids or [])][:500]
+    except (TypeError, ValueError) as err:
+        raise InvalidField("'ids' must be a list of comment ids.", field="ids") from err
+    outcomes = decide_many(get_db(), get_redis(), current_app.extensions["moderato.config"], principal, ids,
+                           _DECISIONS[action], None)
+    return jsonify({"results": [{"id": o.comment_id, "status": o.status, "error": o.error} for o in outcomes]})

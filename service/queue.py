@@ -33,3 +33,38 @@ def enqueue_moderation(redis: Redis, queue_name: str, comment_id: int) -> bool:
         # Fail open: the comment is already committed as pending, so nothing is lost.
         logger.warning("could not enqueue comment %s; the reconciler will retry", comment_id)
         return False
+
+
+PREVIEW_JOB = "workers.preview.preview_text"
+
+
+def enqueue_preview(redis: Redis, queue_name: str, site_id: int, text: str) -> str:
+    """Enqueue a dry run of a site's filters over a sample text; return the job id to read the result by."""
+    from service.exceptions import ServiceUnavailable
+
+    try:
+        job = Queue(queue_name, connection=redis).enqueue(
+            PREVIEW_JOB, site_id, text, result_ttl=600, failure_ttl=600, job_timeout=30, at_front=True,
+            meta={"site_id": site_id},
+        )
+    except RedisError as err:
+        raise ServiceUnavailable("The queue is unavailable; try again.") from err
+    return job.id
+
+
+def preview_result(redis: Redis, job_id: str) -> dict:
+    """Return a dry run's result: `{"state": "waiting"}` until a worker has run it."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=redis)
+    except (NoSuchJobError, RedisError, ValueError):
+        return {"state": "missing"}
+    site_id = job.meta.get("site_id")
+    status = job.get_status()
+    if status == "finished" and isinstance(job.return_value(), dict):
+        return {"state": "done", "site_id": site_id, **job.return_value()}
+    if status == "failed":
+        return {"state": "failed", "site_id": site_id}
+    return {"state": "waiting", "site_id": site_id}

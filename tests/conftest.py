@@ -81,8 +81,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(
-            "TRUNCATE sites, api_keys, threads, comments, verdicts, moderation_actions, word_entries "
-            "RESTART IDENTITY CASCADE"
+            "TRUNCATE sites, api_keys, threads, comments, verdicts, moderation_actions, word_entries, reports, "
+            "users, user_tokens, bans, audit_events RESTART IDENTITY CASCADE"
         ))
     engine.dispose()
     return url

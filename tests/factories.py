@@ -27,3 +27,40 @@ def comment_payload(client: FlaskClient, **overrides: Any) -> dict[str, Any]:
 def post_comment(client: FlaskClient, **overrides: Any):  # type: ignore[no-untyped-def]
     """Post a valid comment with a solved captcha and return the response."""
     return client.post("/api/comments", json=comment_payload(client, **overrides))
+
+
+CONSOLE_PASSWORD = "correct horse battery"
+
+
+def make_user(app, username: str = "mod", role: str = "moderator", site_ids: list[int] | None = None,  # type: ignore[no-untyped-def]
+              email: str | None = None) -> int:
+    """Create a console account with CONSOLE_PASSWORD and return its id."""
+    from service.accounts import create_user
+    from service.models import UserRole
+
+    with app.extensions["moderato.db"].write() as session:
+        user, _password = create_user(session, username, UserRole(role), site_ids, password=CONSOLE_PASSWORD,
+                                      email=email)
+        session.flush()
+        return user.id
+
+
+def console_csrf(client: FlaskClient) -> str:
+    """Return the CSRF token of the client's console session (created by visiting the login page)."""
+    client.get("/console/login")
+    with client.session_transaction() as session:
+        return session["console_csrf"]
+
+
+def login(client: FlaskClient, username: str = "mod", password: str = CONSOLE_PASSWORD):  # type: ignore[no-untyped-def]
+    """Sign in to the console as a browser would: the form, its CSRF token, a same-origin POST."""
+    token = console_csrf(client)
+    return client.post("/console/login", data={"username": username, "password": password, "csrf_token": token},
+                       headers={"Origin": "http://localhost"})
+
+
+def console_post(client: FlaskClient, path: str, data: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    """POST a console form with the session's CSRF token from this service's origin."""
+    with client.session_transaction() as session:
+        token = session.get("console_csrf", "")
+    return client.post(path, data={"csrf_token": token, **(data or {})}, headers={"Origin": "http://localhost"})

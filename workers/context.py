@@ -27,6 +27,10 @@ class WorkerContext:
         self._redis: Redis | None = None
         self._site_options: dict[int, tuple[float, tuple, dict[str, Any]]] = {}
         self._pipelines: dict[tuple, Pipeline] = {}
+        from service.notifications import subscribe
+
+        # Decisions made here (a comment held) may pass a site's alert threshold.
+        subscribe(self.config, lambda: self.redis)
 
     @property
     def redis(self) -> Redis:

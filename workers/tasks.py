@@ -11,11 +11,13 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
+from service.bans import apply_ban, author_key_of
 from service.comments import ThreadCache
 from service.models import Comment, CommentStatus, Thread, utcnow
 from service.moderation import record_filter_decision
 from service.queue import enqueue_moderation, job_id_for
 from service.signals import comment_decided
+from service.trust import author_standing
 from workers.context import WorkerContext, worker_context
 from workers.filters.base import Action, CommentInput
 
@@ -43,19 +45,29 @@ def moderate(comment_id: int, context: WorkerContext | None = None) -> str:
         comment, thread = row
         if comment.status != CommentStatus.PENDING.value:
             return comment.status
+        site_id, thread_key = thread.site_id, thread.key
+        standing = author_standing(session, site_id, comment)
         comment_input = CommentInput(
-            text=comment.text, author=comment.author, email=comment.email or "", thread=thread.key,
-            site_id=thread.site_id, comment_id=comment.id, ip_hash=comment.ip_hash or "",
-            author_key=comment.author,
+            text=comment.text, author=comment.author, email=comment.email or "", thread=thread_key,
+            site_id=site_id, comment_id=comment.id, ip_hash=comment.ip_hash or "",
+            author_key=author_key_of(comment),
         )
-    decision = ctx.pipeline_for(thread.site_id).run(comment_input, redis=ctx.redis)
-    status = _STATUS_FOR_ACTION[decision.action]
+    if standing.ban is not None:
+        # A banned author's comment is refused without running the filters.
+        with ctx.db.write() as session:
+            decided = apply_ban(session, comment_id, standing.ban)
+        if decided:
+            comment_decided.send(comment_id, comment_id=comment_id, status=CommentStatus.REJECTED.value,
+                                 decided_by="ban")
+        return CommentStatus.REJECTED.value if decided else "already-decided"
+    decision = ctx.pipeline_for(site_id).run(comment_input, redis=ctx.redis)
+    status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
     with ctx.db.write() as session:
         decided = record_filter_decision(session, comment_id, status, [v.to_dict() for v in decision.verdicts])
     if not decided:
         return "already-decided"
     if status is CommentStatus.APPROVED:
-        ThreadCache(ctx.redis, ctx.config.thread_cache_ttl).invalidate(thread.site_id, thread.key)
+        ThreadCache(ctx.redis, ctx.config.thread_cache_ttl).invalidate(site_id, thread_key)
     comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by="filters")
     return status.value
 

@@ -1,0 +1,799 @@
+"""The moderator console: server-rendered pages under /console, signed-in sessions, CSRF on every form."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint, Flask, Response, current_app, g, redirect, render_template, request, session, url_for,
+)
+from sqlalchemy import select
+
+from service.accounts import (
+    SESSION_STAMP, SESSION_USER, LoginThrottle, Principal, authenticate, check_csrf,
+    create_token, create_user, csrf_token, require_admin,
+    require_moderator, require_site, revoke_token, session_stamp, set_password,
+)
+from service.bans import BanRequest, create_ban, lift_ban, list_bans
+from service.comments import ThreadCache
+from service.config import Config
+from service.console_text import LANGUAGES, pick_language, translate
+from service.db import get_db
+from service.decisions import decide, decide_many
+from service.exceptions import (
+    Forbidden, InvalidField, LoginLocked, ModeratoError, NotFound, Unauthorized,
+)
+from service.keys import hash_ip, hash_token, new_api_key
+from service.models import (
+    ApiKey, Comment, CommentStatus, Site, Thread, User, UserRole, UserToken, WordEntry, utcnow,
+)
+from service.redis_conn import get_redis
+from service.review import (
+    AuditFilter, QueueFilter, audit_entries, dismiss_reports, queue_items, record_event, report_groups,
+)
+
+console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+                    static_folder="static")
+
+_DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTED, "delete": CommentStatus.DELETED}
+_QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
+# The word-list filter's categories and actions (workers/filters/wordlist.py; a test keeps them equal).
+# "allow" marks an innocent longer word that silences the listed words inside it.
+WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "ads_fraud", "illegal_goods")
+WORD_ACTIONS = ("flag", "hold", "reject", "allow")
+CAPTCHA_POLICIES = ("always", "guests", "never")
+THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "spam_hold_at", "spam_reject_at")
+
+
+def init_app(app: Flask) -> None:
+    """Register the console with its session settings: HttpOnly, SameSite=Lax, Secure unless configured off."""
+    config: Config = app.extensions["moderato.config"]
+    # The session key is derived, so the comment-token and IP-hash uses of SECRET_KEY stay separate.
+    app.secret_key = hmac.new(config.secret_key.encode(), b"console-session", hashlib.sha256).hexdigest()
+    app.config.update(
+        SESSION_COOKIE_NAME="moderato_console", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.session_cookie_secure, PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SESSION_COOKIE_PATH="/",
+    )
+    app.register_blueprint(console)
+
+
+def _config() -> Config:
+    return current_app.extensions["moderato.config"]
+
+
+def _language() -> str:
+    principal = g.get("principal")
+    if principal is not None and principal.via == "session":
+        return principal.language
+    return pick_language(request.args.get("lang") or request.cookies.get("console_lang"),
+                         request.headers.get("Accept-Language"), _config().console_language)
+
+
+@console.app_template_global()
+def t(key: str) -> str:
+    """Return interface text in the console's language."""
+    return translate(_language(), key)
+
+
+@console.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "principal": g.get("principal"), "language": _language(),
+            "languages": LANGUAGES}
+
+
+@console.after_request
+def _headers(response: Response) -> Response:
+    # No inline script or style anywhere in the console, so the policy can be strict.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@console.errorhandler(ModeratoError)
+def _console_error(err: ModeratoError):  # type: ignore[no-untyped-def]
+    if isinstance(err, Unauthorized) and request.method == "GET":
+        return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return err.to_dict(), err.status
+    return render_template("console/error.html", error=err), err.status
+
+
+def _moderator(site_id: int | None = None) -> Principal:
+    principal = require_moderator(site_id)
+    g.principal = principal
+    return principal
+
+
+def _admin() -> Principal:
+    principal = require_admin()
+    g.principal = principal
+    return principal
+
+
+def _sites(principal: Principal) -> list[Site]:
+    with get_db().read() as db_session:
+        query = select(Site).order_by(Site.name)
+        allowed = principal.allowed_sites()
+        if allowed is not None:
+            query = query.where(Site.id.in_(allowed))
+        return list(db_session.scalars(query))
+
+
+def _int(value: str | None, name: str) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidField(f"'{name}' must be a number.", field=name)
+    return int(value)
+
+
+def _site_arg(principal: Principal, sites: list[Site]) -> int | None:
+    site_id = _int(request.values.get("site"), "site")
+    if site_id is not None:
+        require_site(principal, site_id)
+    return site_id
+
+
+def _back(default: str) -> Response:
+    target = request.form.get("next") or default
+    # Only paths on this service: an open redirect would make phishing links look like ours.
+    if not target.startswith("/console") or target.startswith("//"):
+        target = default
+    return redirect(target, code=303)
+
+
+# --- Signing in ---
+
+
+@console.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    """Show the sign-in form; check the password with lock-out after repeated failures."""
+    error = None
+    status = 200
+    if request.method == "POST":
+        check_csrf()
+        config = _config()
+        throttle = LoginThrottle(get_redis(), config.login_max_failures, config.login_lockout_seconds)
+        username = request.form.get("username", "")[:100]
+        try:
+            with get_db().read() as db_session:
+                user = authenticate(db_session, throttle, username, request.form.get("password", "")[:1000],
+                                    hash_ip(config.secret_key, request.remote_addr))
+                stamp = session_stamp(config.secret_key, user)
+                user_id = user.id
+        except LoginLocked:
+            error, status = "login_locked", 429
+        except Unauthorized:
+            error, status = "login_failed", 401
+        else:
+            # A new session on sign-in, so a session id planted before it is worth nothing.
+            session.clear()
+            session[SESSION_USER] = user_id
+            session[SESSION_STAMP] = stamp
+            session.permanent = True
+            csrf_token()
+            return _back(url_for("console.queue"))
+    return render_template("console/login.html", error=error, next=request.values.get("next", "")), status
+
+
+@console.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    _moderator()
+    session.clear()
+    return redirect(url_for("console.login"), code=303)
+
+
+@console.get("/")
+def index() -> Response:
+    """Go to the queue."""
+    return redirect(url_for("console.queue"))
+
+
+# --- The queue ---
+
+
+@console.get("/queue")
+def queue() -> str:
+    """Show comments awaiting a moderator, oldest first, with reasons, highlights and the author's history."""
+    principal = _moderator()
+    sites = _sites(principal)
+    status = request.args.get("status") or "held"
+    if status not in _QUEUE_STATUSES:
+        raise InvalidField("Unknown status.", field="status")
+    flt = QueueFilter(status=status, site_id=_site_arg(principal, sites),
+                      thread=request.args.get("thread") or None, reason=request.args.get("reason") or None,
+                      author=request.args.get("author") or None, search=request.args.get("q") or None)
+    after = _int(request.args.get("after"), "after")
+    with get_db().read() as db_session:
+        items = queue_items(db_session, principal.allowed_sites(), flt, limit=50, after=after)
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = url_for("console.queue", **args, after=items[-1].id) if len(items) == 50 else None
+    return render_template("console/queue.html", items=items, sites=sites, flt=flt, statuses=_QUEUE_STATUSES,
+                           next_url=next_url, filter_names=_filter_names())
+
+
+def _filter_names() -> list[str]:
+    return list(_config().filters) + ["classifier", "ban"]
+
+
+@console.post("/comments/<int:comment_id>/<action>")
+def decide_one(comment_id: int, action: str) -> Response:
+    """Approve, reject or delete one comment from a form (the keyboard uses the moderation API)."""
+    principal = _moderator()
+    if action not in _DECISIONS:
+        raise NotFound()
+    decide(get_db(), get_redis(), _config(), principal, comment_id, _DECISIONS[action],
+           (request.form.get("note") or "")[:1000] or None)
+    return _back(url_for("console.queue"))
+
+
+@console.post("/comments/<int:comment_id>/keep")
+def keep(comment_id: int) -> Response:
+    """Mark a comment the filters published as reviewed and fine (it leaves the review list)."""
+    principal = _moderator()
+    from service.decisions import confirm
+
+    confirm(get_db(), principal, comment_id)
+    return _back(url_for("console.queue", status="review"))
+
+
+@console.post("/bulk")
+def bulk() -> Response:
+    """Apply one decision to every selected comment."""
+    principal = _moderator()
+    action = request.form.get("action", "")
+    if action not in _DECISIONS:
+        raise InvalidField("Choose approve, reject or delete.", field="action")
+    ids = [int(i) for i in request.form.getlist("ids") if i.isascii() and i.isdigit()][:500]
+    decide_many(get_db(), get_redis(), _config(), principal, ids, _DECISIONS[action])
+    return _back(url_for("console.queue"))
+
+
+# --- Reports ---
+
+
+@console.get("/reports")
+def reports() -> str:
+    """Show reported comments, grouped, most reported first."""
+    principal = _moderator()
+    sites = _sites(principal)
+    with get_db().read() as db_session:
+        groups = report_groups(db_session, principal.allowed_sites(), _site_arg(principal, sites))
+    return render_template("console/reports.html", groups=groups, sites=sites)
+
+
+def _comment_site(comment_id: int) -> int:
+    with get_db().read() as db_session:
+        site_id = db_session.scalar(
+            select(Thread.site_id).join(Comment, Comment.thread_id == Thread.id).where(Comment.id == comment_id))
+    if site_id is None:
+        raise NotFound("No such comment.")
+    return int(site_id)
+
+
+@console.post("/reports/<int:comment_id>/dismiss")
+def dismiss(comment_id: int) -> Response:
+    """Drop a comment's reports: nothing wrong with it."""
+    principal = _moderator()
+    site_id = _comment_site(comment_id)
+    require_site(principal, site_id)
+    with get_db().write() as db_session:
+        count = dismiss_reports(db_session, comment_id)
+        record_event(db_session, principal.username, "reports.dismiss", site_id, f"comment:{comment_id}",
+                     reports=count)
+    return _back(url_for("console.reports"))
+
+
+@console.post("/reports/<int:comment_id>/take-down")
+def take_down(comment_id: int) -> Response:
+    """Reject a reported comment, taking it off the page; its reports are settled."""
+    principal = _moderator()
+    decide(get_db(), get_redis(), _config(), principal, comment_id, CommentStatus.REJECTED, "reported")
+    with get_db().write() as db_session:
+        dismiss_reports(db_session, comment_id)
+    return _back(url_for("console.reports"))
+
+
+# --- Bans ---
+
+
+@console.get("/bans")
+def bans() -> str:
+    """List the bans in force and offer a form for a new one."""
+    principal = _moderator()
+    sites = _sites(principal)
+    with get_db().read() as db_session:
+        rows = list_bans(db_session, principal.allowed_sites(), include_lifted=request.args.get("all") == "1")
+    return render_template("console/bans.html", bans=rows, sites=sites, names={s.id: s.name for s in sites},
+                           prefill=request.args, now=utcnow())
+
+
+@console.post("/bans")
+def ban() -> Response:
+    """Ban an author or a hashed IP on a site, for some hours or for good, maybe shadow, maybe rejecting the past."""
+    principal = _moderator()
+    form = request.form
+    site_id = _int(form.get("site"), "site")
+    comment_id = _int(form.get("comment"), "comment")
+    author_key, ip_hash = (form.get("author_key") or "").strip() or None, (form.get("ip_hash") or "").strip() or None
+    if comment_id is not None:
+        # Banning from the queue names a comment: its author and hashed IP are looked up here.
+        with get_db().read() as db_session:
+            row = db_session.execute(select(Comment, Thread.site_id).join(Thread, Thread.id == Comment.thread_id)
+                                     .where(Comment.id == comment_id)).first()
+        if row is None:
+            raise NotFound("No such comment.")
+        comment, site_id = row
+        author_key = comment.user_id or comment.author
+        if form.get("by_ip"):
+            ip_hash = comment.ip_hash
+    if site_id is None:
+        raise InvalidField("Choose a site.", field="site")
+    require_site(principal, site_id)
+    hours = _int(form.get("hours"), "hours")
+    request_ = BanRequest(site_id=site_id, author_key=author_key, ip_hash=ip_hash,
+                          until=utcnow() + timedelta(hours=hours) if hours else None,
+                          shadow=bool(form.get("shadow")), reason=(form.get("reason") or "")[:500] or None,
+                          reject_past=bool(form.get("reject_past")))
+    with get_db().write() as db_session:
+        created, touched = create_ban(db_session, request_, principal.username)
+        record_event(db_session, principal.username, "ban.create", site_id, f"ban:{created.id}",
+                     author=author_key, ip=ip_hash[:8] if ip_hash else None, hours=hours,
+                     shadow=request_.shadow or None, reject_past=request_.reject_past or None)
+    cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
+    for touched_site, thread_key in touched:
+        cache.invalidate(touched_site, thread_key)
+    return _back(url_for("console.bans"))
+
+
+@console.post("/bans/<int:ban_id>/lift")
+def lift(ban_id: int) -> Response:
+    """Lift a ban."""
+    principal = _moderator()
+    with get_db().write() as db_session:
+        lifted = lift_ban(db_session, ban_id, principal.allowed_sites())
+        record_event(db_session, principal.username, "ban.lift", lifted.site_id, f"ban:{ban_id}")
+    return _back(url_for("console.bans"))
+
+
+# --- Word lists ---
+
+
+def _one_site(principal: Principal, sites: list[Site]) -> Site:
+    site_id = _site_arg(principal, sites)
+    if site_id is None:
+        if not sites:
+            raise NotFound("No site yet.")
+        return sites[0]
+    for site in sites:
+        if site.id == site_id:
+            return site
+    raise NotFound("No such site.")
+
+
+@console.get("/words")
+def words() -> str:
+    """Show a site's word list with forms to add, edit and remove entries, and the test box."""
+    principal = _moderator()
+    sites = _sites(principal)
+    site = _one_site(principal, sites)
+    with get_db().read() as db_session:
+        entries = list(db_session.scalars(select(WordEntry).where(WordEntry.site_id == site.id)
+                                          .order_by(WordEntry.term)))
+    job_id = request.args.get("preview")
+    result = _preview_result(site.id, job_id) if job_id else None
+    return render_template("console/words.html", site=site, sites=sites, entries=entries,
+                           categories=WORD_CATEGORIES, actions=WORD_ACTIONS, result=result,
+                           sample=(result or {}).get("text", ""))
+
+
+def _word_fields(form: Any) -> dict[str, Any]:
+    term = (form.get("term") or "").strip()
+    if not 1 <= len(term) <= 100:
+        raise InvalidField("A term is 1 to 100 characters.", field="term")
+    category = form.get("category") or "custom"
+    action = form.get("action") or "hold"
+    severity = _int(form.get("severity"), "severity") or 2
+    if category not in WORD_CATEGORIES or action not in WORD_ACTIONS or not 1 <= severity <= 3:
+        raise InvalidField("Unknown category, action or severity.", field="category")
+    return {"term": term, "category": category, "action": action, "severity": severity}
+
+
+@console.post("/words")
+def add_word() -> Response:
+    """Add an entry to a site's word list, or update the entry with the same term."""
+    principal = _moderator()
+    site_id = _int(request.form.get("site"), "site")
+    if site_id is None:
+        raise InvalidField("Choose a site.", field="site")
+    require_site(principal, site_id)
+    fields = _word_fields(request.form)
+    with get_db().write() as db_session:
+        entry = db_session.scalar(select(WordEntry).where(WordEntry.site_id == site_id,
+                                                          WordEntry.term == fields["term"]))
+        if entry is None:
+            db_session.add(WordEntry(site_id=site_id, updated_at=utcnow(), **fields))
+        else:
+            for name, value in fields.items():
+                setattr(entry, name, value)
+            entry.updated_at = utcnow()
+        record_event(db_session, principal.username, "words.save", site_id, f"word:{fields['term']}",
+                     action=fields["action"], category=fields["category"], severity=fields["severity"])
+    return redirect(url_for("console.words", site=site_id), code=303)
+
+
+def _word_entry(principal: Principal, entry_id: int, db_session: Any) -> WordEntry:
+    entry = db_session.get(WordEntry, entry_id)
+    if entry is None:
+        raise NotFound("No such entry.")
+    require_site(principal, entry.site_id)
+    return entry
+
+
+@console.post("/words/<int:entry_id>")
+def edit_word(entry_id: int) -> Response:
+    """Change an entry's term, category, severity or action."""
+    principal = _moderator()
+    fields = _word_fields(request.form)
+    with get_db().write() as db_session:
+        entry = _word_entry(principal, entry_id, db_session)
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        entry.updated_at = utcnow()
+        site_id = entry.site_id
+        record_event(db_session, principal.username, "words.save", site_id, f"word:{fields['term']}",
+                     action=fields["action"], category=fields["category"], severity=fields["severity"])
+    return redirect(url_for("console.words", site=site_id), code=303)
+
+
+@console.post("/words/<int:entry_id>/delete")
+def delete_word(entry_id: int) -> Response:
+    """Remove an entry from a site's word list."""
+    principal = _moderator()
+    with get_db().write() as db_session:
+        entry = _word_entry(principal, entry_id, db_session)
+        site_id, term = entry.site_id, entry.term
+        db_session.delete(entry)
+        record_event(db_session, principal.username, "words.remove", site_id, f"word:{term}")
+    # Deleting lowers the count the workers watch, so they rebuild their lists within seconds too.
+    return redirect(url_for("console.words", site=site_id), code=303)
+
+
+@console.post("/words/test")
+def test_text() -> Response:
+    """Queue a run of the site's pipeline over a sample text; the word list page shows the verdicts."""
+    principal = _moderator()
+    site_id = _int(request.form.get("site"), "site")
+    if site_id is None:
+        raise InvalidField("Choose a site.", field="site")
+    require_site(principal, site_id)
+    sample = (request.form.get("text") or "")[:_config().max_comment_length]
+    from service.queue import enqueue_preview
+
+    job_id = enqueue_preview(get_redis(), _config().queue_name, site_id, sample)
+    return redirect(url_for("console.words", site=site_id, preview=job_id), code=303)
+
+
+def _preview_result(site_id: int, job_id: str) -> dict[str, Any]:
+    from service.queue import preview_result
+
+    result = preview_result(get_redis(), job_id)
+    if result.get("site_id") not in (None, site_id):
+        raise Forbidden()
+    if result.get("verdicts"):
+        from service.review import highlight
+
+        spans = [s for v in result["verdicts"] if v["action"] != "allow" for s in v["spans"]]
+        result["parts"] = highlight(result.get("text", ""), spans)
+    return result
+
+
+# --- Audit log ---
+
+
+@console.get("/audit")
+def audit() -> str:
+    """Show who did what, when, to which comment, with the state before and after."""
+    principal = _moderator()
+    sites = _sites(principal)
+    flt = AuditFilter(moderator=request.args.get("moderator") or None, site_id=_site_arg(principal, sites),
+                      comment_id=_int(request.args.get("comment"), "comment"),
+                      status=request.args.get("status") or None)
+    with get_db().read() as db_session:
+        entries = audit_entries(db_session, principal.allowed_sites(), flt)
+    return render_template("console/audit.html", entries=entries, sites=sites, flt=flt,
+                           names={s.id: s.name for s in sites})
+
+
+# --- Statistics ---
+
+
+@console.get("/stats")
+def stats() -> str:
+    """Show charts of the last 30 days: outcomes, the held queue, time to decision, filter hits, reports."""
+    principal = _moderator()
+    sites = _sites(principal)
+    site_id = _site_arg(principal, sites)
+    from service.statistics import collect, render_charts
+
+    with get_db().read() as db_session:
+        figures = collect(db_session, principal.allowed_sites(), site_id, days=30)
+    charts = render_charts(figures, lambda key: translate(_language(), key))
+    return render_template("console/stats.html", figures=figures, charts=charts, sites=sites, site_id=site_id)
+
+
+# --- Learning ---
+
+
+@console.get("/learning.jsonl")
+def learning_export() -> Response:
+    """Download the site's labelled examples (moderators' decisions) for the classifier's retraining."""
+    principal = _moderator()
+    sites = _sites(principal)
+    site = _one_site(principal, sites)
+    from service.learning import labelled_examples
+
+    with get_db().read() as db_session:
+        lines = [json.dumps(e.to_dict(), ensure_ascii=False) for e in labelled_examples(db_session, site.id)]
+    return Response("\n".join(lines) + ("\n" if lines else ""), mimetype="application/x-ndjson",
+                    headers={"Content-Disposition": f'attachment; filename="labelled-{site.id}.jsonl"'})
+
+
+# --- Sites (admins) ---
+
+
+@console.get("/sites")
+def sites_page() -> str:
+    """Show every site's settings and API keys."""
+    principal = _admin()
+    sites = _sites(principal)
+    site = _one_site(principal, sites) if sites else None
+    keys = []
+    if site is not None:
+        with get_db().read() as db_session:
+            keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
+    return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=None,
+                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES)
+
+
+@console.post("/sites")
+def create_site() -> Response:
+    """Create a site."""
+    principal = _admin()
+    name = (request.form.get("name") or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidField("A site name is 1 to 100 characters.", field="name")
+    with get_db().write() as db_session:
+        site = Site(name=name, origins=[], settings={}, created_at=utcnow())
+        db_session.add(site)
+        db_session.flush()
+        record_event(db_session, principal.username, "site.create", site.id, f"site:{name}")
+        site_id = site.id
+    return redirect(url_for("console.sites_page", site=site_id), code=303)
+
+
+def _float_setting(value: str | None, name: str) -> float | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError as err:
+        raise InvalidField(f"'{name}' must be a number from 0 to 1.", field=name) from err
+    if not 0.0 <= number <= 1.0:
+        raise InvalidField(f"'{name}' must be a number from 0 to 1.", field=name)
+    return number
+
+
+@console.post("/sites/<int:site_id>/settings")
+def save_settings(site_id: int) -> Response:
+    """Save a site's moderation mode, thresholds, trust, captcha policy and allowed origins."""
+    principal = _admin()
+    require_site(principal, site_id)
+    form = request.form
+    from service.trust import ModerationMode
+
+    mode = form.get("mode") or ModerationMode.FILTERS.value
+    if mode not in {m.value for m in ModerationMode}:
+        raise InvalidField("Unknown moderation mode.", field="mode")
+    captcha = form.get("captcha") or "always"
+    if captcha not in CAPTCHA_POLICIES:
+        raise InvalidField("Unknown captcha policy.", field="captcha")
+    origins = []
+    for line in (form.get("origins") or "").splitlines():
+        line = line.strip().rstrip("/")
+        if not line:
+            continue
+        if not (line.startswith("https://") or line.startswith("http://")) or " " in line:
+            raise InvalidField("An origin looks like https://news.example.com.", field="origins")
+        origins.append(line)
+    with get_db().write() as db_session:
+        site = db_session.get(Site, site_id)
+        if site is None:
+            raise NotFound("No such site.")
+        settings = dict(site.settings or {})
+        settings.update(mode=mode, captcha=captcha, trust_after=_int(form.get("trust_after"), "trust_after") or 0)
+        max_links = _int(form.get("max_links"), "max_links")
+        if max_links is None:
+            settings.pop("max_links", None)
+        else:
+            settings["max_links"] = max_links
+        for key in THRESHOLD_KEYS:
+            value = _float_setting(form.get(key), key)
+            if value is None:
+                settings.pop(key, None)
+            else:
+                settings[key] = value
+        for name in ("abuse", "spam"):
+            hold, reject = settings.get(f"{name}_hold_at"), settings.get(f"{name}_reject_at")
+            if hold is not None and reject is not None and hold > reject:
+                raise InvalidField(f"The {name} hold threshold must not pass the reject threshold.",
+                                   field=f"{name}_hold_at")
+        site.settings = settings
+        site.origins = origins
+        record_event(db_session, principal.username, "site.settings", site_id, f"site:{site.name}",
+                     mode=mode, captcha=captcha, origins=len(origins))
+    current_app.extensions["moderato.sites"]._sites.clear()
+    return redirect(url_for("console.sites_page", site=site_id), code=303)
+
+
+@console.post("/sites/<int:site_id>/keys")
+def create_key(site_id: int) -> str:
+    """Create an API key for a site and show it once."""
+    principal = _admin()
+    require_site(principal, site_id)
+    key = new_api_key()
+    with get_db().write() as db_session:
+        if db_session.get(Site, site_id) is None:
+            raise NotFound("No such site.")
+        db_session.add(ApiKey(site_id=site_id, key_hash=hash_token(key), prefix=key[:12], created_at=utcnow()))
+        record_event(db_session, principal.username, "key.create", site_id, f"key:{key[:12]}")
+    sites = _sites(principal)
+    site = next(s for s in sites if s.id == site_id)
+    with get_db().read() as db_session:
+        keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site_id).order_by(ApiKey.id)))
+    return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=key,
+                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES)
+
+
+@console.post("/sites/<int:site_id>/keys/<int:key_id>/revoke")
+def revoke_key(site_id: int, key_id: int) -> Response:
+    """Revoke a site's API key (the API stops taking it within the key cache's 30 seconds)."""
+    principal = _admin()
+    require_site(principal, site_id)
+    with get_db().write() as db_session:
+        key = db_session.get(ApiKey, key_id)
+        if key is None or key.site_id != site_id:
+            raise NotFound("No such key.")
+        key.revoked_at = key.revoked_at or utcnow()
+        record_event(db_session, principal.username, "key.revoke", site_id, f"key:{key.prefix}")
+    return redirect(url_for("console.sites_page", site=site_id), code=303)
+
+
+# --- Accounts ---
+
+
+@console.get("/account")
+def account() -> str:
+    """Show the account's personal API tokens, the password form and the language."""
+    principal = _moderator()
+    return _account_page(principal, None)
+
+
+def _account_page(principal: Principal, new_token: str | None) -> str:
+    with get_db().read() as db_session:
+        tokens = list(db_session.scalars(select(UserToken).where(UserToken.user_id == principal.user_id)
+                                         .order_by(UserToken.id))) if principal.user_id else []
+    return render_template("console/account.html", tokens=tokens, new_token=new_token)
+
+
+@console.post("/account/tokens")
+def new_token() -> str:
+    """Create a personal API token and show it once."""
+    principal = _moderator()
+    if principal.user_id is None:
+        raise Forbidden("Only console accounts have personal tokens.")
+    with get_db().write() as db_session:
+        user = db_session.get(User, principal.user_id)
+        token = create_token(db_session, user, (request.form.get("name") or "")[:100])
+        record_event(db_session, principal.username, "token.create", None, f"token:{token[:12]}")
+    return _account_page(principal, token)
+
+
+@console.post("/account/tokens/<int:token_id>/revoke")
+def revoke_personal_token(token_id: int) -> Response:
+    """Revoke one of your personal tokens."""
+    principal = _moderator()
+    with get_db().write() as db_session:
+        revoke_token(db_session, principal.user_id or -1, token_id)
+        record_event(db_session, principal.username, "token.revoke", None, f"token:{token_id}")
+    return redirect(url_for("console.account"), code=303)
+
+
+@console.post("/account/password")
+def change_password() -> Response:
+    """Change your password; your other sessions end."""
+    principal = _moderator()
+    with get_db().write() as db_session:
+        user = db_session.get(User, principal.user_id or -1)
+        if user is None:
+            raise Forbidden()
+        set_password(db_session, user, request.form.get("password") or "")
+        db_session.flush()
+        stamp = session_stamp(_config().secret_key, user)
+        record_event(db_session, principal.username, "password.change", None, f"user:{user.username}")
+    session[SESSION_STAMP] = stamp
+    return redirect(url_for("console.account"), code=303)
+
+
+@console.post("/account/language")
+def change_language() -> Response:
+    """Choose the console's language."""
+    principal = _moderator()
+    language = request.form.get("language")
+    if language not in LANGUAGES:
+        raise InvalidField("Unknown language.", field="language")
+    with get_db().write() as db_session:
+        user = db_session.get(User, principal.user_id or -1)
+        if user is not None:
+            user.language = language
+    return _back(url_for("console.account"))
+
+
+@console.get("/users")
+def users() -> str:
+    """List console accounts (admins only)."""
+    principal = _admin()
+    return _users_page(principal, None)
+
+
+def _users_page(principal: Principal, created: tuple[str, str] | None) -> str:
+    with get_db().read() as db_session:
+        rows = list(db_session.scalars(select(User).order_by(User.username)))
+    sites = _sites(principal)
+    return render_template("console/users.html", users=rows, sites=sites, names={s.id: s.name for s in sites},
+                           roles=[r.value for r in UserRole], created=created)
+
+
+@console.post("/users")
+def add_user() -> str:
+    """Create a console account with a first password shown once."""
+    principal = _admin()
+    role = request.form.get("role") or UserRole.MODERATOR.value
+    if role not in {r.value for r in UserRole}:
+        raise InvalidField("Unknown role.", field="role")
+    site_ids = [int(i) for i in request.form.getlist("sites") if i.isascii() and i.isdigit()]
+    for site_id in site_ids:
+        require_site(principal, site_id)
+    with get_db().write() as db_session:
+        user, password = create_user(db_session, request.form.get("username") or "", UserRole(role), site_ids,
+                                     email=(request.form.get("email") or "").strip() or None)
+        record_event(db_session, principal.username, "user.create", None, f"user:{user.username}", role=role)
+        username = user.username
+    return _users_page(principal, (username, password))
+
+
+@console.post("/users/<int:user_id>/disable")
+def toggle_user(user_id: int) -> Response:
+    """Disable an account (its sessions and tokens stop working), or enable it again."""
+    principal = _admin()
+    with get_db().write() as db_session:
+        user = db_session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such account.")
+        if user.id == principal.user_id:
+            raise Forbidden("You cannot disable your own account.")
+        user.disabled_at = None if user.disabled_at else utcnow()
+        record_event(db_session, principal.username, "user.disable" if user.disabled_at else "user.enable",
+                     None, f"user:{user.username}")
+    return redirect(url_for("console.users"), code=303)
+

@@ -1,0 +1,666 @@
+/*! Moderato comment widget. Embed with:
+ *    <div data-moderato-thread="/news/2020/03/24/123.html"></div>
+ *    <script src="https://comments.example.com/embed.js" async></script>
+ *  Optional attributes on the div: data-moderato-site, data-moderato-title, data-moderato-lang (zh-CN, zh-TW, en),
+ *  data-moderato-theme (light, dark), data-moderato-order (newest, oldest), data-moderato-user-token (a signed-in
+ *  reader, signed by the host site), data-moderato-max-length. No eval, no inline styles, no third-party requests:
+ *  comment text only ever reaches the page through textContent. */
+(function () {
+  "use strict";
+  if (window.Moderato && window.Moderato.scan) { window.Moderato.scan(); return; }
+  var CSS = "__MODERATO_CSS__"; // replaced by the service with embed.css when it serves /embed.js
+  var PAGE = 20;
+  var POLL = [1500, 3000, 5000, 10000, 20000, 30000];
+  var me = document.currentScript || (function () {
+    var s = document.querySelectorAll("script[src]");
+    for (var i = s.length - 1; i >= 0; i--) if (/\/embed\.js(\?|#|$)/.test(s[i].src)) return s[i];
+    return null;
+  })();
+  // The API lives next to the script, whatever page embeds it.
+  var BASE = (me ? new URL(".", me.src) : new URL("/", location.href)).href.replace(/\/$/, "");
+
+  var T = {
+    "zh-CN": {
+      title: "网友评论", count: "共 {n} 条", sort: "排序", newest: "最新", oldest: "最早", nick: "昵称",
+      email: "邮箱（选填，不公开）", text: "评论内容", ph: "说点什么吧……", emoji: "表情", captcha: "验证码",
+      captchaImg: "验证码图片", refresh: "换一张", audio: "听语音验证码", submit: "发表评论", busy: "发表中……",
+      replyTo: "回复 @{n}", cancelReply: "取消回复", reply: "回复", report: "举报", reported: "已举报",
+      signedAs: "以 {n} 的身份发表", pending: "审核中", held: "等待人工审核", rejected: "未能发布",
+      pendingNote: "评论已提交，审核通过后将公开显示。", heldNote: "您的评论需要人工审核，请耐心等待。",
+      publishedNote: "您的评论已发布。", rejectedNote: "很抱歉，您的评论未能发布。", dismiss: "知道了",
+      more: "加载更多", loading: "加载中……", empty: "还没有评论，来说两句吧。", loadError: "评论加载失败。",
+      retry: "重试", now: "刚刚", min: "{n}分钟前", hour: "{n}小时前", day: "{n}天前", why: "举报原因",
+      spam: "垃圾广告", abuse: "辱骂攻击", other: "其他", details: "补充说明（选填）", send: "提交举报",
+      cancel: "取消", thanks: "已收到举报，感谢您的反馈。", playing: "正在播放语音验证码。", chars: "字数",
+      f_author: "昵称", f_text: "评论内容", f_email: "邮箱", f_captcha_answer: "验证码", f_reason: "举报原因",
+      e_captcha_invalid: "验证码错误或已过期，请重新输入。", e_missing_field: "请填写{f}。",
+      e_field_too_long: "{f}太长了。", e_invalid_field: "{f}格式不正确。",
+      e_identity_invalid: "登录状态已失效，请刷新页面后重试。", e_origin_not_allowed: "本网站未获准使用评论服务。",
+      e_rate_limited: "操作太频繁，请稍后再试。", e_already_reported: "您已经举报过这条评论。",
+      e_comment_not_found: "评论不存在或已被删除。", e_payload_too_large: "内容太长了。",
+      e_network: "网络连接失败，请检查网络后重试。", e_service_unavailable: "服务暂时不可用，请稍后再试。",
+      e_banned: "您暂时不能发表评论。", e_other: "出错了，请稍后再试。"
+    },
+    "zh-TW": {
+      title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", nick: "暱稱",
+      email: "電子郵件（選填，不公開）", text: "評論內容", ph: "說點什麼吧……", emoji: "表情", captcha: "驗證碼",
+      captchaImg: "驗證碼圖片", refresh: "換一張", audio: "聽語音驗證碼", submit: "發表評論", busy: "發表中……",
+      replyTo: "回覆 @{n}", cancelReply: "取消回覆", reply: "回覆", report: "檢舉", reported: "已檢舉",
+      signedAs: "以 {n} 的身分發表", pending: "審核中", held: "等待人工審核", rejected: "未能發佈",
+      pendingNote: "評論已送出，審核通過後將公開顯示。", heldNote: "您的評論需要人工審核，請耐心等候。",
+      publishedNote: "您的評論已發佈。", rejectedNote: "很抱歉，您的評論未能發佈。", dismiss: "知道了",
+      more: "載入更多", loading: "載入中……", empty: "還沒有評論，來說兩句吧。", loadError: "評論載入失敗。",
+      retry: "重試", now: "剛剛", min: "{n}分鐘前", hour: "{n}小時前", day: "{n}天前", why: "檢舉原因",
+      spam: "垃圾廣告", abuse: "辱罵攻擊", other: "其他", details: "補充說明（選填）", send: "送出檢舉",
+      cancel: "取消", thanks: "已收到檢舉，感謝您的回饋。", playing: "正在播放語音驗證碼。", chars: "字數",
+      f_author: "暱稱", f_text: "評論內容", f_email: "電子郵件", f_captcha_answer: "驗證碼", f_reason: "檢舉原因",
+      e_captcha_invalid: "驗證碼錯誤或已過期，請重新輸入。", e_missing_field: "請填寫{f}。",
+      e_field_too_long: "{f}太長了。", e_invalid_field: "{f}格式不正確。",
+      e_identity_invalid: "登入狀態已失效，請重新整理頁面後再試。", e_origin_not_allowed: "本網站未獲准使用評論服務。",
+      e_rate_limited: "操作太頻繁，請稍後再試。", e_already_reported: "您已經檢舉過這則評論。",
+      e_comment_not_found: "評論不存在或已被刪除。", e_payload_too_large: "內容太長了。",
+      e_network: "網路連線失敗，請檢查網路後再試。", e_service_unavailable: "服務暫時無法使用，請稍後再試。",
+      e_banned: "您暫時不能發表評論。", e_other: "發生錯誤，請稍後再試。"
+    },
+    en: {
+      title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", nick: "Name",
+      email: "Email (optional, never shown)", text: "Your comment", ph: "Say something…", emoji: "Emoji",
+      captcha: "Captcha", captchaImg: "Captcha image", refresh: "New captcha", audio: "Listen to the captcha",
+      submit: "Post comment", busy: "Posting…", replyTo: "Replying to @{n}", cancelReply: "Cancel reply",
+      reply: "Reply", report: "Report", reported: "Reported", signedAs: "Posting as {n}",
+      pending: "Awaiting moderation", held: "Waiting for a moderator", rejected: "Not published",
+      pendingNote: "Your comment was received; it appears once approved.",
+      heldNote: "A moderator will look at your comment.", publishedNote: "Your comment is published.",
+      rejectedNote: "Sorry, your comment was not published.", dismiss: "Dismiss", more: "Load more",
+      loading: "Loading…", empty: "No comments yet. Be the first.", loadError: "Could not load the comments.",
+      retry: "Retry", now: "just now", min: "{n} min ago", hour: "{n} h ago", day: "{n} d ago",
+      why: "Why are you reporting this?", spam: "Spam or ads", abuse: "Abuse", other: "Other",
+      details: "Details (optional)", send: "Send report", cancel: "Cancel",
+      thanks: "Thank you, we received your report.", playing: "Playing the spoken captcha.", chars: "Characters",
+      f_author: "your name", f_text: "your comment", f_email: "your email", f_captcha_answer: "the captcha",
+      f_reason: "a reason", e_captcha_invalid: "The captcha is wrong or expired. Please try again.",
+      e_missing_field: "Please fill in {f}.", e_field_too_long: "{f} is too long.", e_invalid_field: "{f} is not valid.",
+      e_identity_invalid: "Your sign-in has expired. Reload the page and try again.",
+      e_origin_not_allowed: "This site is not allowed to use the comment service.",
+      e_rate_limited: "Too many requests. Please try again later.", e_already_reported: "You already reported this comment.",
+      e_comment_not_found: "This comment no longer exists.", e_payload_too_large: "That is too long.",
+      e_network: "Network error. Check your connection and try again.",
+      e_service_unavailable: "The service is unavailable. Please try again later.",
+      e_banned: "You cannot comment right now.", e_other: "Something went wrong. Please try again later."
+    }
+  };
+  // Emoticons: [emoji, zh-CN name, zh-TW name, English name]; the names are also the classic [代码] codes.
+  var EMO = [
+    ["🙂", "微笑", "微笑", "smile"], ["😄", "大笑", "大笑", "grin"], ["😂", "哈哈", "哈哈", "laugh"],
+    ["🤭", "偷笑", "偷笑", "giggle"], ["😊", "可爱", "可愛", "cute"], ["😍", "色", "色", "love"],
+    ["😎", "酷", "酷", "cool"], ["🤔", "疑问", "疑問", "hmm"], ["😮", "惊讶", "驚訝", "wow"],
+    ["😢", "伤心", "傷心", "sad"], ["😭", "流泪", "流淚", "cry"], ["😠", "怒", "怒", "angry"],
+    ["😵", "晕", "暈", "dizzy"], ["🤗", "抱抱", "抱抱", "hug"], ["🤦", "捂脸", "摀臉", "facepalm"],
+    ["👍", "赞", "讚", "thumbs up"], ["👎", "踩", "踩", "thumbs down"], ["👏", "鼓掌", "鼓掌", "clap"],
+    ["🤝", "握手", "握手", "handshake"], ["💪", "加油", "加油", "strong"], ["🙏", "祈祷", "祈禱", "pray"],
+    ["❤️", "爱心", "愛心", "heart"], ["🌹", "玫瑰", "玫瑰", "rose"], ["🍉", "吃瓜", "吃瓜", "melon"],
+    ["👋", "再见", "再見", "bye"], ["🎉", "庆祝", "慶祝", "party"]
+  ];
+  var CODES = {};
+  EMO.forEach(function (e) { CODES[e[1]] = CODES[e[2]] = e[0]; });
+  CODES["强"] = CODES["強"] = "💪"; CODES["哭"] = "😭"; CODES["心"] = "❤️";
+
+  var sheet = null;
+  var widgets = [];
+
+  function h(tag, props, kids) {
+    var e = document.createElement(tag);
+    for (var k in props || {}) {
+      var v = props[k];
+      if (v == null || v === false) continue;
+      if (k === "text") e.textContent = v;
+      else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k === "cls" ? "class" : k, v === true ? "" : v);
+    }
+    (kids || []).forEach(function (c) {
+      if (c != null && c !== false) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return e;
+  }
+
+  function fmt(s, n) { return String(s).replace("{n}", n); }
+
+  // Comment text with [代码] turned into emoji; every piece is a text node, never parsed as HTML.
+  function rich(text) {
+    var f = document.createDocumentFragment(), re = /\[([^\[\]\s]{1,8})\]/g, last = 0, m;
+    while ((m = re.exec(text))) {
+      if (!CODES[m[1]]) continue;
+      f.appendChild(document.createTextNode(text.slice(last, m.index)));
+      f.appendChild(h("span", { cls: "e", title: m[0], role: "img", "aria-label": m[1], text: CODES[m[1]] }));
+      last = re.lastIndex;
+    }
+    f.appendChild(document.createTextNode(text.slice(last)));
+    return f;
+  }
+
+  function detectLang(el) {
+    var holder = el.closest("[lang]");
+    var l = (el.getAttribute("data-moderato-lang") || (holder && holder.getAttribute("lang")) || navigator.language || "zh-CN").toLowerCase();
+    if (/^en/.test(l)) return "en";
+    if (/^zh-(tw|hk|mo|hant)/.test(l)) return "zh-TW";
+    return "zh-CN";
+  }
+
+  // Follow the page: an explicit attribute, else the first opaque background up the tree, else color-scheme.
+  function detectDark(el) {
+    var a = el.getAttribute("data-moderato-theme");
+    if (a === "dark" || a === "light") return a === "dark";
+    for (var n = el; n && n.nodeType === 1; n = n.parentElement) {
+      var m = (getComputedStyle(n).backgroundColor || "").match(/[\d.]+/g);
+      if (m && (m.length < 4 || +m[3] > 0.5)) return 0.299 * m[0] + 0.587 * m[1] + 0.114 * m[2] < 128;
+    }
+    var cs = getComputedStyle(document.documentElement).colorScheme || "";
+    return /dark/.test(cs) && (!/light/.test(cs) || matchMedia("(prefers-color-scheme: dark)").matches);
+  }
+
+  function decodeUser(token) {
+    try {
+      var p = token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+      var bin = atob(p + "===".slice((p.length + 3) % 4)), bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      var claims = JSON.parse(new TextDecoder().decode(bytes));
+      return claims && claims.name ? { name: String(claims.name) } : null;
+    } catch (e) { return null; }
+  }
+
+  function ago(iso, t) {
+    var d = new Date(iso), s = (Date.now() - d.getTime()) / 1000;
+    if (s < 60) return t.now;
+    if (s < 3600) return fmt(t.min, Math.floor(s / 60));
+    if (s < 86400) return fmt(t.hour, Math.floor(s / 3600));
+    if (s < 86400 * 30) return fmt(t.day, Math.floor(s / 86400));
+    return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
+  }
+
+  function stylize(root) {
+    if (CSS.indexOf("__MODERATO") !== 0 && "adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+      // A constructed stylesheet: no <style> element, so a strict style-src on the host page does not apply.
+      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.appendChild(h("link", { rel: "stylesheet", href: BASE + "/embed.css" }));
+    }
+  }
+
+  function Widget(el) {
+    var S = {
+      thread: el.getAttribute("data-moderato-thread") || location.pathname,
+      site: el.getAttribute("data-moderato-site") || "",
+      title: el.getAttribute("data-moderato-title") || document.title,
+      token: el.getAttribute("data-moderato-user-token") || "",
+      max: +el.getAttribute("data-moderato-max-length") || 2000,
+      order: el.getAttribute("data-moderato-order") === "oldest" ? "oldest" : "newest",
+      comments: [], next: null, done: false, total: 0, shown: PAGE, failed: false, loading: true,
+      replyTo: null, captcha: null, busy: false, mine: [], pollStep: 0, pollTimer: 0, reported: {}
+    };
+    S.user = S.token ? decodeUser(S.token) : null;
+    var key = "moderato:" + BASE + "|" + (S.site || "default") + "|" + S.thread;
+    var t, R = {}, root = el.attachShadow({ mode: "open" }), wrap = h("div");
+    stylize(root);
+    root.appendChild(wrap);
+
+    function api(method, path, body) {
+      var url = BASE + path + (S.site ? (path.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(S.site) : "");
+      var opts = { method: method, credentials: "omit", headers: { Accept: "application/json" } };
+      if (body) {
+        if (S.site) body.site = S.site;
+        opts.headers["Content-Type"] = "application/json";
+        opts.body = JSON.stringify(body);
+      }
+      return fetch(url, opts).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          if (r.ok) return j;
+          var e = new Error("http " + r.status), d = j.error || {};
+          e.code = d.code || (r.status >= 500 ? "service_unavailable" : "other");
+          e.field = d.field;
+          throw e;
+        });
+      }, function () { var e = new Error("network"); e.code = "network"; throw e; });
+    }
+
+    function errText(e) {
+      var msg = t["e_" + e.code] || t.e_other;
+      return msg.replace("{f}", t["f_" + e.field] || t.f_text);
+    }
+
+    function say(text) { R.live.textContent = ""; setTimeout(function () { R.live.textContent = text; }, 50); }
+
+    function store() {
+      try { localStorage.setItem(key, JSON.stringify(S.mine)); } catch (e) { /* private mode: memory only */ }
+    }
+    try { S.mine = JSON.parse(localStorage.getItem(key) || "[]") || []; } catch (e) { S.mine = []; }
+
+    // -- reading ---------------------------------------------------------------------------------------
+    function fetchPage() {
+      var q = "?limit=" + (S.order === "newest" ? 200 : PAGE) + (S.next ? "&after=" + S.next : "");
+      var path = S.thread.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
+      return api("GET", "/api/threads/" + path + "/comments" + q).then(function (p) {
+        S.total = p.total; S.comments = S.comments.concat(p.comments); S.next = p.next; S.done = !p.next;
+      }, function (e) {
+        if (e.code !== "thread_not_found") throw e;
+        S.total = 0; S.done = true;
+      });
+    }
+
+    // Newest first needs every top-level comment (the API pages oldest first): fetch up to 5000.
+    function fetchAll(n) {
+      return fetchPage().then(function () { if (!S.done && n < 25) return fetchAll(n + 1); });
+    }
+
+    function load(focusId) {
+      S.comments = []; S.next = null; S.done = false; S.loading = true; S.failed = false;
+      drawList();
+      return (S.order === "newest" ? fetchAll(0) : fetchPage()).then(function () {
+        S.loading = false; drawList(); drawHead();
+        if (focusId) {
+          var li = R.list.querySelector('[data-id="' + focusId + '"]');
+          if (li) { li.classList.add("flash"); li.scrollIntoView({ block: "nearest" }); }
+        }
+      }, function () { S.loading = false; S.failed = true; drawList(); });
+    }
+
+    function more() {
+      var need = S.shown + PAGE > S.comments.length && !S.done;
+      R.more.disabled = true;
+      (need ? fetchPage() : Promise.resolve()).then(function () {
+        var first = S.shown;
+        S.shown += PAGE; drawList();
+        var li = R.list.children[first];
+        if (li) { li.setAttribute("tabindex", "-1"); li.focus(); }
+      }, function (e) { say(errText(e)); R.more.disabled = false; });
+    }
+
+    function sorted() {
+      var list = S.comments.slice();
+      list.sort(function (a, b) { return S.order === "newest" ? b.id - a.id : a.id - b.id; });
+      return list;
+    }
+
+    function item(c, parentName, own) {
+      var time = h("time", { datetime: c.created_at, "data-ts": c.created_at, title: new Date(c.created_at).toLocaleString(),
+        text: ago(c.created_at, t) });
+      var text = h("div", { cls: "text" }, [parentName ? h("span", { cls: "to", text: fmt(t.replyTo, parentName) }) : null]);
+      text.appendChild(rich(c.text));
+      var li = h("li", { cls: "c" + (own ? " own" : ""), "data-id": c.id }, [
+        h("div", { cls: "meta" }, [h("span", { cls: "author", text: c.author }), time, own ? own : null]), text
+      ]);
+      if (!own) {
+        var box = h("div", { cls: "rbox", hidden: true });
+        var rep = h("button", { type: "button", cls: "link", text: S.reported[c.id] ? t.reported : t.report,
+          disabled: !!S.reported[c.id], "aria-expanded": "false", onclick: function () { toggleReport(c, box, rep); } });
+        li.appendChild(h("div", { cls: "acts" }, [
+          h("button", { type: "button", cls: "link", text: t.reply, "aria-label": t.reply + " " + c.author,
+            onclick: function () { replyTo(c); } }), rep
+        ]));
+        li.appendChild(box);
+      }
+      return li;
+    }
+
+    // Two levels of nesting; replies below that are listed flat, each saying whom it answers.
+    function branch(ul, nodes, depth) {
+      nodes.forEach(function (c) {
+        var li = item(c, null);
+        ul.appendChild(li);
+        if (!c.replies || !c.replies.length) return;
+        if (depth < 2) {
+          var sub = h("ul", { cls: "replies" });
+          branch(sub, c.replies, depth + 1);
+          li.appendChild(sub);
+        } else {
+          flat(c).forEach(function (p) { ul.appendChild(item(p[0], p[1])); });
+        }
+      });
+    }
+
+    function flat(c) {
+      var out = [];
+      (function walk(n) { n.replies.forEach(function (r) { out.push([r, n.author]); walk(r); }); })(c);
+      return out.sort(function (a, b) { return a[0].id - b[0].id; });
+    }
+
+    function drawHead() {
+      R.count.textContent = fmt(t.count, S.total);
+      R.newest.setAttribute("aria-pressed", String(S.order === "newest"));
+      R.oldest.setAttribute("aria-pressed", String(S.order === "oldest"));
+    }
+
+    function drawList() {
+      R.list.textContent = "";
+      R.list.setAttribute("aria-busy", String(S.loading));
+      R.empty.hidden = true; R.more.hidden = true; R.fail.hidden = !S.failed;
+      if (S.loading) { R.empty.hidden = false; R.empty.textContent = t.loading; return; }
+      branch(R.list, sorted().slice(0, S.shown), 0);
+      if (!S.failed && !S.comments.length) { R.empty.hidden = false; R.empty.textContent = t.empty; }
+      R.more.hidden = S.shown >= S.comments.length && S.done;
+      R.more.disabled = false;
+    }
+
+    function setOrder(order) {
+      if (S.order === order) return;
+      S.order = order; S.shown = PAGE; drawHead(); load();
+    }
+
+    // -- own comments awaiting moderation ------------------------------------------------------------------
+    function drawMine() {
+      R.mine.textContent = "";
+      S.mine.forEach(function (m) {
+        var bad = m.status === "rejected" || m.status === "deleted";
+        var badge = h("span", { cls: "badge" + (bad ? " bad" : ""), text: bad ? t.rejected : m.status === "held" ? t.held : t.pending });
+        var li = item({ id: m.id, author: m.author, text: m.text, created_at: m.at }, m.parentName, badge);
+        if (bad) {
+          li.appendChild(h("p", { cls: "meta", text: t.rejectedNote + " " + (m.reasons || []).join("；") }));
+          li.appendChild(h("button", { type: "button", cls: "link", text: t.dismiss, onclick: function () {
+            S.mine = S.mine.filter(function (x) { return x.id !== m.id; }); store(); drawMine(); R.text.focus();
+          } }));
+        }
+        R.mine.appendChild(li);
+      });
+    }
+
+    function poll() {
+      clearTimeout(S.pollTimer);
+      var waiting = S.mine.filter(function (m) { return m.status === "pending" || m.status === "held"; });
+      if (!waiting.length) return;
+      var held = waiting.every(function (m) { return m.status === "held"; });
+      var delay = held ? 60000 : POLL[Math.min(S.pollStep++, POLL.length - 1)];
+      S.pollTimer = setTimeout(function () {
+        if (document.hidden) return poll();
+        Promise.all(waiting.map(check)).then(poll, poll);
+      }, delay);
+    }
+
+    function check(m) {
+      return api("GET", "/api/comments/" + m.id + "?token=" + encodeURIComponent(m.token)).then(function (r) {
+        if (r.status === m.status) return;
+        m.status = r.status; m.reasons = r.reasons || [];
+        if (r.status === "approved") {
+          S.mine = S.mine.filter(function (x) { return x.id !== m.id; });
+          say(t.publishedNote);
+          load(m.id);
+        } else if (r.status === "held") {
+          say(t.heldNote);
+        } else {
+          say(t.rejectedNote);
+        }
+        store(); drawMine();
+      }, function (e) {
+        if (e.code === "comment_not_found") {
+          S.mine = S.mine.filter(function (x) { return x.id !== m.id; }); store(); drawMine();
+        }
+      });
+    }
+
+    // -- writing ---------------------------------------------------------------------------------------
+    function newCaptcha() {
+      R.capAnswer.value = "";
+      return api("GET", "/api/captcha").then(function (c) {
+        S.captcha = c;
+        R.capImg.src = c.image; // a data: URL made by the service
+        R.capImg.setAttribute("data-captcha-id", c.id);
+      }, function (e) { showError(e); });
+    }
+
+    function wantCaptcha() { if (!S.captcha) { S.captcha = {}; newCaptcha(); } }
+
+    function playAudio() {
+      if (!S.captcha || !S.captcha.audio) return;
+      var a = new Audio(BASE + S.captcha.audio);
+      a.play().then(function () { say(t.playing); }, function () { showError({ code: "network" }); });
+    }
+
+    function replyTo(c) {
+      S.replyTo = { id: c.id, author: c.author };
+      drawReply();
+      R.text.focus();
+    }
+
+    function drawReply() {
+      R.replying.hidden = !S.replyTo;
+      R.replyLabel.textContent = S.replyTo ? fmt(t.replyTo, S.replyTo.author) : "";
+    }
+
+    function count() {
+      var n = R.text.value.length;
+      R.counter.textContent = n + "/" + S.max;
+      R.counter.className = "counter" + (n > S.max * 0.9 ? " near" : "");
+    }
+
+    function insertEmoji(e) {
+      var ta = R.text, s = ta.selectionStart, v = ta.value;
+      if (v.length + e.length > S.max) return;
+      ta.value = v.slice(0, s) + e + v.slice(ta.selectionEnd);
+      ta.selectionStart = ta.selectionEnd = s + e.length;
+      count();
+    }
+
+    function toggleEmoji(open) {
+      var show = open === undefined ? R.emo.hidden : open;
+      R.emo.hidden = !show;
+      R.emoBtn.setAttribute("aria-expanded", String(show));
+      if (show) R.emo.querySelector("button").focus();
+    }
+
+    function showError(e, field) {
+      R.err.textContent = errText(e);
+      R.err.hidden = false;
+      var input = field || { author: R.author, text: R.text, email: R.email, captcha_answer: R.capAnswer }[e.field] ||
+        (e.code === "captcha_invalid" ? R.capAnswer : null);
+      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    }
+
+    function clearError() {
+      R.err.hidden = true;
+      [R.author, R.text, R.email, R.capAnswer].forEach(function (i) { if (i) i.removeAttribute("aria-invalid"); });
+    }
+
+    function setBusy(busy) {
+      S.busy = busy;
+      R.submit.disabled = busy;
+      R.submit.setAttribute("aria-busy", String(busy));
+      R.submit.textContent = busy ? t.busy : t.submit;
+    }
+
+    function submit(ev) {
+      ev.preventDefault();
+      if (S.busy) return;
+      clearError();
+      var text = R.text.value.trim();
+      var missing = !S.user && !R.author.value.trim() ? ["author", R.author] : !text ? ["text", R.text] :
+        !R.capAnswer.value.trim() ? ["captcha_answer", R.capAnswer] : null;
+      if (missing) return showError({ code: "missing_field", field: missing[0] }, missing[1]);
+      var body = { thread: S.thread, thread_title: S.title, text: text, captcha_id: S.captcha && S.captcha.id,
+        captcha_answer: R.capAnswer.value.trim() };
+      if (S.user) body.user_token = S.token;
+      else { body.author = R.author.value.trim(); if (R.email.value.trim()) body.email = R.email.value.trim(); }
+      if (S.replyTo) body.parent = S.replyTo.id;
+      setBusy(true);
+      api("POST", "/api/comments", body).then(function (r) {
+        S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : body.author, text: text,
+          parentName: S.replyTo && S.replyTo.author, at: new Date().toISOString(), status: r.status || "pending" });
+        store(); drawMine();
+        R.text.value = ""; count();
+        S.replyTo = null; drawReply();
+        R.note.hidden = false; R.note.textContent = t.pendingNote;
+        say(t.pendingNote);
+        S.pollStep = 0; poll();
+        newCaptcha();
+      }, function (e) {
+        showError(e);
+        if (!/^(missing_field|field_too_long|invalid_field|identity_invalid)$/.test(e.code)) {
+          newCaptcha().then(function () { if (e.code === "captcha_invalid") R.capAnswer.focus(); });
+        }
+      }).then(function () { setBusy(false); });
+    }
+
+    // -- reporting -------------------------------------------------------------------------------------
+    function toggleReport(c, box, btn) {
+      if (!box.hidden) { box.hidden = true; box.textContent = ""; btn.setAttribute("aria-expanded", "false"); btn.focus(); return; }
+      var name = "r" + c.id, radios = ["spam", "abuse", "other"].map(function (r, i) {
+        return h("label", {}, [h("input", { type: "radio", name: name, value: r, checked: i === 0 }), t[r]]);
+      });
+      var detail = h("textarea", { id: "rt" + c.id, maxlength: "500", rows: "2" });
+      var msg = h("p", { cls: "err", role: "alert", hidden: true });
+      var send = h("button", { type: "submit", cls: "submit small", text: t.send });
+      var form = h("form", { cls: "report", onsubmit: function (ev) {
+        ev.preventDefault();
+        if (send.disabled) return;
+        send.disabled = true;
+        var reason = form.querySelector("input:checked").value, body = { reason: reason, text: detail.value.trim() };
+        if (S.token) body.user_token = S.token;
+        api("POST", "/api/comments/" + c.id + "/reports", body).then(function () { done(t.thanks); }, function (e) {
+          if (e.code === "already_reported") return done(errText(e));
+          msg.textContent = errText(e); msg.hidden = false; send.disabled = false;
+        });
+      } }, [
+        h("fieldset", {}, [h("legend", { text: t.why })].concat(radios)),
+        h("label", { "for": "rt" + c.id, text: t.details }), detail, msg, send, " ",
+        h("button", { type: "button", cls: "link", text: t.cancel, onclick: function () { toggleReport(c, box, btn); } })
+      ]);
+      function done(text) {
+        S.reported[c.id] = true;
+        box.textContent = "";
+        box.appendChild(h("p", { cls: "note", role: "status", text: text }));
+        btn.textContent = t.reported; btn.disabled = true; btn.setAttribute("aria-expanded", "false");
+        say(text);
+      }
+      box.appendChild(form);
+      box.hidden = false;
+      btn.setAttribute("aria-expanded", "true");
+      form.querySelector("input").focus();
+    }
+
+    // -- building --------------------------------------------------------------------------------------
+    function render() {
+      var keep = R.text ? { a: R.author && R.author.value, e: R.email && R.email.value, x: R.text.value } : null;
+      S.lang = detectLang(el);
+      t = T[S.lang];
+      wrap.textContent = "";
+      wrap.className = "m" + (detectDark(el) ? " dark" : "");
+      wrap.setAttribute("lang", S.lang);
+      R.live = h("div", { cls: "sr", role: "status", "aria-live": "polite" });
+      R.count = h("span", { cls: "count" });
+      R.newest = h("button", { type: "button", text: t.newest, onclick: function () { setOrder("newest"); } });
+      R.oldest = h("button", { type: "button", text: t.oldest, onclick: function () { setOrder("oldest"); } });
+      var head = h("div", { cls: "head" }, [
+        h("h2", {}, [t.title, R.count]),
+        h("div", { cls: "sort", role: "group", "aria-label": t.sort }, [R.newest, R.oldest])
+      ]);
+      R.replyLabel = h("span");
+      R.replying = h("div", { cls: "replying", hidden: true }, [R.replyLabel, " ", h("button", { type: "button", cls: "link",
+        text: t.cancelReply, onclick: function () { S.replyTo = null; drawReply(); R.text.focus(); } })]);
+      var who;
+      if (S.user) {
+        R.author = R.email = null;
+        who = h("p", { cls: "signed", text: fmt(t.signedAs, S.user.name) });
+      } else {
+        R.author = h("input", { type: "text", id: "m-author", name: "author", maxlength: "40", autocomplete: "nickname", required: true });
+        R.email = h("input", { type: "email", id: "m-email", name: "email", maxlength: "254", autocomplete: "email" });
+        who = h("div", { cls: "row" }, [
+          h("div", {}, [h("label", { "for": "m-author", text: t.nick }), R.author]),
+          h("div", {}, [h("label", { "for": "m-email", text: t.email }), R.email])
+        ]);
+      }
+      R.text = h("textarea", { id: "m-text", name: "text", maxlength: String(S.max), placeholder: t.ph, required: true,
+        "aria-describedby": "m-counter", oninput: count });
+      R.counter = h("span", { cls: "counter", id: "m-counter", "aria-label": t.chars });
+      R.emo = h("div", { cls: "emo", id: "m-emo", role: "group", "aria-label": t.emoji, hidden: true,
+        onkeydown: function (ev) { if (ev.key === "Escape") { toggleEmoji(false); R.emoBtn.focus(); } } },
+        EMO.map(function (e) {
+          var name = e[{ "zh-CN": 1, "zh-TW": 2, en: 3 }[S.lang]];
+          return h("button", { type: "button", title: name, "aria-label": name, text: e[0],
+            onclick: function () { insertEmoji(e[0]); } });
+        }));
+      R.emoBtn = h("button", { type: "button", cls: "link", "aria-expanded": "false", "aria-controls": "m-emo",
+        text: "🙂 " + t.emoji, onclick: function () { toggleEmoji(); } });
+      R.capImg = h("img", { alt: t.captchaImg, width: "150", height: "56" });
+      R.capAnswer = h("input", { type: "text", id: "m-captcha", name: "captcha_answer", autocomplete: "off",
+        autocapitalize: "off", spellcheck: "false", maxlength: "12", required: true });
+      R.err = h("p", { cls: "err", role: "alert", hidden: true });
+      R.note = h("p", { cls: "note", hidden: true });
+      R.submit = h("button", { type: "submit", cls: "submit", text: t.submit });
+      R.form = h("form", { cls: "post", novalidate: true, onsubmit: submit, onfocusin: wantCaptcha }, [
+        R.replying, who,
+        h("label", { "for": "m-text", text: t.text }), R.text,
+        h("div", { cls: "tools" }, [R.emoBtn, R.counter]), R.emo,
+        h("label", { "for": "m-captcha", text: t.captcha }),
+        h("div", { cls: "captcha" }, [R.capImg, R.capAnswer,
+          h("button", { type: "button", cls: "link", text: t.refresh, onclick: newCaptcha }),
+          h("button", { type: "button", cls: "link", text: t.audio, onclick: playAudio })]),
+        R.err, R.note, R.submit
+      ]);
+      R.mine = h("ul", { cls: "mine", "aria-label": t.pending });
+      R.list = h("ul", { cls: "list", "aria-label": t.title });
+      R.empty = h("p", { cls: "empty" });
+      R.fail = h("p", { cls: "err", role: "alert", hidden: true }, [t.loadError + " ",
+        h("button", { type: "button", cls: "link", text: t.retry, onclick: function () { load(); } })]);
+      R.more = h("button", { type: "button", cls: "more", text: t.more, hidden: true, onclick: more });
+      [R.live, head, R.form, R.mine, R.fail, R.list, R.empty, R.more,
+        h("div", { cls: "foot", text: "Moderato" })].forEach(function (n) { wrap.appendChild(n); });
+      if (keep) { if (R.author) { R.author.value = keep.a || ""; R.email.value = keep.e || ""; } R.text.value = keep.x; }
+      count(); drawReply(); drawHead(); drawMine(); drawList();
+      if (S.captcha && S.captcha.id) { R.capImg.src = S.captcha.image; R.capImg.setAttribute("data-captcha-id", S.captcha.id); }
+      if ("IntersectionObserver" in window) {
+        var io = new IntersectionObserver(function (es) { if (es[0].isIntersecting) { io.disconnect(); wantCaptcha(); } });
+        io.observe(R.form);
+      }
+    }
+
+    render();
+    load();
+    poll();
+    return {
+      el: el,
+      restyle: function () {
+        if (detectLang(el) !== S.lang) render();
+        else wrap.className = "m" + (detectDark(el) ? " dark" : "");
+      },
+      tick: function () {
+        root.querySelectorAll("time[data-ts]").forEach(function (n) { n.textContent = ago(n.getAttribute("data-ts"), t); });
+      }
+    };
+  }
+
+  function scan() {
+    document.querySelectorAll("[data-moderato-thread]").forEach(function (el) {
+      if (el.shadowRoot || el.hasAttribute("data-moderato-ready")) return;
+      el.setAttribute("data-moderato-ready", "");
+      widgets.push(Widget(el));
+    });
+    counts();
+  }
+
+  // <span data-moderato-count="/news/1.html"></span> on listing pages: one request for all of them.
+  function counts() {
+    var els = document.querySelectorAll("[data-moderato-count]:not([data-moderato-ready])");
+    if (!els.length) return;
+    var q = [].map.call(els, function (e) { e.setAttribute("data-moderato-ready", ""); return "thread=" + encodeURIComponent(e.getAttribute("data-moderato-count")); });
+    fetch(BASE + "/api/threads/counts?" + q.join("&"), { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (j) {
+      [].forEach.call(els, function (e) {
+        var k = "/" + e.getAttribute("data-moderato-count").replace(/^\/+/, "");
+        e.textContent = String((j.counts || {})[k] || 0);
+      });
+    }, function () { /* counts are decoration */ });
+  }
+
+  function restyle() { widgets.forEach(function (w) { w.restyle(); }); }
+
+  function start() {
+    scan();
+    var mo = new MutationObserver(restyle), opts = { attributes: true, attributeFilter: ["lang", "class", "style", "data-theme", "data-moderato-lang", "data-moderato-theme"] };
+    mo.observe(document.documentElement, opts);
+    if (document.body) mo.observe(document.body, opts);
+    widgets.forEach(function (w) { mo.observe(w.el, opts); });
+    if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", restyle);
+    setInterval(function () { widgets.forEach(function (w) { w.tick(); }); }, 60000);
+  }
+
+  window.Moderato = { version: "1", scan: scan };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
