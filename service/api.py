@@ -66,6 +66,14 @@ def captcha_audio(captcha_id: str) -> Response:
     return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "no-store"})
 
 
+def _captcha_required(site: Site, signed_in: bool) -> bool:
+    """Tell whether the site's captcha policy (always, guests, never) asks this reader for a captcha."""
+    policy = (site.settings or {}).get("captcha") or "always"
+    if policy == "never":
+        return False
+    return not (policy == "guests" and signed_in)
+
+
 @api.post("/api/comments")
 def post_comment() -> tuple[Response, int]:
     """Accept a comment: check the captcha or the API key, store it as pending, queue its moderation."""
@@ -82,7 +90,7 @@ def post_comment() -> tuple[Response, int]:
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
     submission = parse_submission(data, config)
-    if token is None:
+    if token is None and _captcha_required(site, signed_in=reader is not None):
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
     if token is not None:
@@ -125,17 +133,20 @@ def get_thread_counts() -> Response:
 
 @api.get("/api/threads/<thread:thread>/comments")
 def get_thread_comments(thread: str) -> Response:
-    """Return a page of a thread's approved comments, replies nested, oldest first."""
+    """Return a page of a thread's approved comments, replies nested, oldest first (or `order=newest`)."""
     key = normalise_thread_key(thread)
     after = _int_arg("after", None, 0, 2**62)
     limit = _int_arg("limit", 50, 1, MAX_PAGE)
+    order = request.args.get("order", "oldest")
+    if order not in ("oldest", "newest"):
+        raise InvalidField("'order' must be oldest or newest.", field="order")
     site = _site_from_request()
     cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
-    page_key = f"{after or 0}:{limit}"
+    page_key = f"{order}:{after or 0}:{limit}"
     body = cache.get(site.id, key, page_key)
     if body is None:
         with get_db().read() as session:
-            body = page_json(thread_page(session, site.id, key, after, limit))
+            body = page_json(thread_page(session, site.id, key, after, limit, newest_first=order == "newest"))
         cache.put(site.id, key, page_key, body)
     return Response(body, mimetype="application/json")
 

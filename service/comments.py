@@ -147,10 +147,12 @@ def _public(comment: Comment) -> dict[str, Any]:
     }
 
 
-def thread_page(session: Session, site_id: int, key: str, after: int | None, limit: int) -> dict[str, Any]:
-    """Return approved comments of a thread, oldest first, with replies nested under their parents.
+def thread_page(session: Session, site_id: int, key: str, after: int | None, limit: int,
+                newest_first: bool = False) -> dict[str, Any]:
+    """Return approved comments of a thread, oldest (or newest) first, replies nested under their parents.
 
-    Pages count top-level comments; each comes with all its approved replies. `next` is the cursor.
+    Pages count top-level comments; each comes with all its approved replies, oldest first. `next` is the
+    cursor: the last top-level comment's id, read as "after it" in the page's order.
     """
     thread = session.scalar(select(Thread).where(Thread.site_id == site_id, Thread.key == key))
     if thread is None:
@@ -162,11 +164,11 @@ def thread_page(session: Session, site_id: int, key: str, after: int | None, lim
     top_query = (
         select(Comment)
         .where(Comment.thread_id == thread.id, Comment.status == approved, Comment.parent_id.is_(None))
-        .order_by(Comment.id)
+        .order_by(Comment.id.desc() if newest_first else Comment.id)
         .limit(limit + 1)
     )
     if after is not None:
-        top_query = top_query.where(Comment.id > after)
+        top_query = top_query.where(Comment.id < after if newest_first else Comment.id > after)
     top = list(session.scalars(top_query))
     has_more = len(top) > limit
     top = top[:limit]

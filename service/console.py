@@ -642,7 +642,7 @@ def save_settings(site_id: int) -> Response:
         site.origins = origins
         record_event(db_session, principal.username, "site.settings", site_id, f"site:{site.name}",
                      mode=mode, captcha=captcha, origins=len(origins))
-    current_app.extensions["moderato.sites"]._sites.clear()
+    current_app.extensions["moderato.sites"].clear()
     return redirect(url_for("console.sites_page", site=site_id), code=303)
 
 

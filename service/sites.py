@@ -80,6 +80,10 @@ class SiteCache:
         self._sites[name] = (now, site)
         return site
 
+    def clear(self) -> None:
+        """Forget every site, so changed settings apply to this process's next request at once."""
+        self._sites.clear()
+
 
 class ApiKeyCache:
     """Valid API keys' sites, remembered per process for `ttl` seconds.

@@ -19,6 +19,7 @@ from service.payload import read_body
 from service.redis_conn import get_redis
 from service.reports import ReportRateLimit, file_report, parse_report
 from service.sites import DEFAULT_SITE
+from service.signals import comment_reported
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSS_PLACEHOLDER = '"__MODERATO_CSS__"'
@@ -165,4 +166,5 @@ def report_comment(comment_id: int) -> tuple[Response, int]:
     reporter = reader_hash(config.secret_key, site.id, reader) if reader else (ip_hash or "unknown")
     ReportRateLimit(get_redis(), config.reports_per_hour).hit(ip_hash)
     report = file_report(get_db(), site, comment_id, submission, reporter)
+    comment_reported.send(comment_id, comment_id=comment_id, report_id=report.id)
     return jsonify({"id": report.id, "comment_id": comment_id, "reason": report.reason}), 201

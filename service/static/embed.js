@@ -237,7 +237,7 @@
 
     // -- reading ---------------------------------------------------------------------------------------
     function fetchPage() {
-      var q = "?limit=" + (S.order === "newest" ? 200 : PAGE) + (S.next ? "&after=" + S.next : "");
+      var q = "?limit=" + PAGE + "&order=" + S.order + (S.next ? "&after=" + S.next : "");
       var path = S.thread.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
       return api("GET", "/api/threads/" + path + "/comments" + q).then(function (p) {
         S.total = p.total; S.comments = S.comments.concat(p.comments); S.next = p.next; S.done = !p.next;
@@ -247,15 +247,10 @@
       });
     }
 
-    // Newest first needs every top-level comment (the API pages oldest first): fetch up to 5000.
-    function fetchAll(n) {
-      return fetchPage().then(function () { if (!S.done && n < 25) return fetchAll(n + 1); });
-    }
-
     function load(focusId) {
       S.comments = []; S.next = null; S.done = false; S.loading = true; S.failed = false;
       drawList();
-      return (S.order === "newest" ? fetchAll(0) : fetchPage()).then(function () {
+      return fetchPage().then(function () {
         S.loading = false; drawList(); drawHead();
         if (focusId) {
           var li = R.list.querySelector('[data-id="' + focusId + '"]');

@@ -150,3 +150,19 @@ def test_api_key_posts_hash_the_reader_ip_they_pass_not_their_own(client, app):
         assert session.get(Comment, with_ip.get_json()["id"]).ip_hash == hash_ip(app.extensions[
             "moderato.config"].secret_key, "203.0.113.9")
         assert session.get(Comment, without.get_json()["id"]).ip_hash is None
+
+
+def test_thread_pages_newest_first_follow_the_cursor(client, run_worker):
+    first = post_comment(client, text="最早的评论").get_json()["id"]
+    run_worker()
+    post_comment(client, text="回复最早的", parent=first)
+    for i in range(3):
+        post_comment(client, text=f"评论 {i}")
+    run_worker()
+    path = "/api/threads/news/2026/11/28/1.html/comments?order=newest&limit=2"
+    page = client.get(path).get_json()
+    assert [c["text"] for c in page["comments"]] == ["评论 2", "评论 1"]
+    rest = client.get(f"{path}&after={page['next']}").get_json()
+    assert [c["text"] for c in rest["comments"]] == ["评论 0", "最早的评论"] and rest["next"] is None
+    assert rest["comments"][1]["replies"][0]["text"] == "回复最早的"
+    assert client.get("/api/threads/news/2026/11/28/1.html/comments?order=random").status_code == 400

@@ -97,3 +97,23 @@ def test_the_command_line_signs_tokens_with_the_site_secret(app, config, monkeyp
     assert verify_reader(_site_secret(app), token).name == "张三"
     assert identity_cli(["secret"]) == 0
     assert capsys.readouterr().out.strip() == _site_secret(app)
+
+
+@pytest.mark.parametrize("policy, guest_needs, reader_needs", [
+    ("always", True, True), ("guests", True, False), ("never", False, False),
+])
+def test_site_captcha_policy_decides_who_solves_one(client, app, policy, guest_needs, reader_needs):
+    from sqlalchemy import update
+
+    from service.models import Site
+
+    secret = _site_secret(app)  # creates the default site
+    with app.extensions["moderato.db"].write() as session:
+        session.execute(update(Site).where(Site.name == "default").values(settings={"captcha": policy}))
+    app.extensions["moderato.sites"].clear()  # as the console does when it saves settings
+    token = sign_reader(secret, "u-5", "小李", int(time.time()) + 600)
+    base = {"thread": "/p.html", "author": "访客", "text": "没有验证码的评论"}
+    guest = client.post("/api/comments", json=base)
+    reader = client.post("/api/comments", json={**base, "user_token": token})
+    assert (guest.status_code == 403) is guest_needs, guest.get_json()
+    assert (reader.status_code == 403) is reader_needs

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from service.notifications import unsubscribe
-from service.signals import comment_reported
 from tests.conftest import make_config
 from tests.factories import make_user, post_comment
 from workers.notifications import NotificationFailed, deliver
@@ -139,7 +138,8 @@ def test_a_report_notifies_moderators(app, client, run_worker, webhook):
     _url, recorder = webhook
     comment_id = post_comment(client, text="一条正常的评论").get_json()["id"]
     run_worker()
-    comment_reported.send(comment_id, comment_id=comment_id, report_id=None)
+    response = client.post(f"/api/comments/{comment_id}/reports", json={"reason": "abuse", "text": "人身攻击"})
+    assert response.status_code == 201
     run_worker()
     event = _verify(*recorder.requests[0])
     assert event["type"] == "comment_reported" and event["comment_id"] == comment_id
