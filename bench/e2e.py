@@ -45,14 +45,16 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2, help="RQ workers")
     parser.add_argument("--web-processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process")
+    parser.add_argument("--threads", type=int, default=4, help="threads per web process")
+    parser.add_argument("--server", default="granian", help="granian, or a gunicorn worker class (sync, gthread)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--workers-during-load", action="store_true",
                         help="start the workers before the load instead of after it")
     args = parser.parse_args()
 
-    stack = Stack(args.web_processes, args.workers, args.database_url, threads=args.threads).start()
+    stack = Stack(args.web_processes, args.workers, args.database_url, worker_class=args.server,
+                  threads=args.threads).start()
     try:
         key = stack.api_key()
         if args.workers_during_load:

@@ -22,11 +22,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--web-processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process")
+    parser.add_argument("--threads", type=int, default=4, help="threads per web process")
+    parser.add_argument("--server", default="granian", help="granian, or a gunicorn worker class (sync, gthread)")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     args = parser.parse_args()
 
-    stack = Stack(args.web_processes, 1, args.database_url, threads=args.threads).start()
+    stack = Stack(args.web_processes, 1, args.database_url, worker_class=args.server, threads=args.threads).start()
     try:
         key = stack.api_key()
         base = f"http://127.0.0.1:{stack.port}"
@@ -50,7 +51,7 @@ def main() -> None:
         raw = build_request("GET", path, host)
         result = run_load("127.0.0.1", stack.port, lambda i: raw, args.duration, rate=None,
                           connections=args.connections)
-        print(f"thread of 100 approved comments, {args.connections} concurrent clients, "
+        print(f"thread of 100 approved comments, {args.connections} concurrent clients, {args.server}, "
               f"{args.web_processes} web processes x {args.threads} threads")
         print(f"{result.ok(200)} responses in {result.elapsed:.1f} s: {result.ok(200) / result.elapsed:.0f} requests/s; "
               f"errors {result.errors}, other statuses { {k: v for k, v in result.statuses.items() if k != 200} }")

@@ -1,4 +1,4 @@
-"""Start the real service for a benchmark: embedded Redis, migrated database, gunicorn, N RQ workers."""
+"""Start the real service for a benchmark: embedded Redis, migrated database, web server, N RQ workers."""
 from __future__ import annotations
 
 import json
@@ -13,12 +13,13 @@ from pathlib import Path
 from service.config import PROJECT_ROOT
 from service.embedded_redis import EmbeddedRedis, free_port
 from service.migrate import upgrade
+from service.runner import web_command
 
 
 class Stack:
     """The processes of one benchmark run; stopped together."""
 
-    def __init__(self, web_processes: int, workers: int, database_url: str | None, worker_class: str = "gthread",
+    def __init__(self, web_processes: int, workers: int, database_url: str | None, worker_class: str = "granian",
                  threads: int = 4) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="moderato-bench-"))
         self.database_url = database_url or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
@@ -35,11 +36,14 @@ class Stack:
         self.env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
                         SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0")
         upgrade(self.database_url)
-        self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(self.web_processes), "--worker-class", self.worker_class, "--threads", str(self.threads),
-             "--backlog", "4096", "--log-level", "warning", "service.wsgi:app"],
-            env=self.env, cwd=PROJECT_ROOT))
+        if self.worker_class == "granian":
+            command = web_command(self.port, self.web_processes, host="127.0.0.1")
+            command[command.index("--blocking-threads") + 1] = str(self.threads)
+        else:
+            command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers",
+                       str(self.web_processes), "--worker-class", self.worker_class, "--threads", str(self.threads),
+                       "--backlog", "4096", "--log-level", "warning", "service.wsgi:app"]
+        self.procs.append(subprocess.Popen(command, env=self.env, cwd=PROJECT_ROOT))
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -38,7 +38,7 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("DEMO", "demo", "1", "1 serves the demo article page at /"),
     ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
-    ("WEB_PROCESSES", "web_processes", "2", "gunicorn processes started by `python -m service run`"),
+    ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
     ("TRUSTED_PROXIES", "trusted_proxies", "0",
      "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
     ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Config
@@ -58,6 +58,7 @@ class Database:
         self.engine: Engine | None = None
         self._reader: sessionmaker[Session] | None = None
         self._writer: sessionmaker[Session] | None = None
+        self._write_engine: Engine | None = None
         if config is not None:
             self.configure(config)
 
@@ -65,8 +66,8 @@ class Database:
         """Create the engine and session factories for `config`."""
         self.engine = make_engine(config)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        writer_bind = self.engine.execution_options(sqlite_immediate=True)
-        self._writer = sessionmaker(writer_bind, expire_on_commit=False)
+        self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app's configuration."""
@@ -87,6 +88,13 @@ class Database:
         with self._writer() as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """Yield a Core connection in a write transaction; commit on success, roll back on error."""
+        assert self._write_engine is not None, "Database is not configured"
+        with self._write_engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -12,12 +12,16 @@ from service.config import PROJECT_ROOT, Config
 from service.embedded_redis import EmbeddedRedis
 
 
-def _web_command(port: int, processes: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(processes),
-            "--worker-class", "sync", "--access-logfile", "-", "--access-logformat",
-            # No client address in the log: raw IPs are never logged.
-            '%(t)s "%(r)s" %(s)s %(b)s %(L)ss',
-            "--graceful-timeout", "10", "service.wsgi:app"]
+def web_command(port: int, processes: int, host: str = "0.0.0.0") -> list[str]:
+    """Return the web server's command: granian serving the WSGI app.
+
+    granian (a Rust HTTP server) answers a trivial Flask endpoint about 6 times as fast as gunicorn on
+    this 2-core machine (9,800 against 1,500 requests/s, `bench/`), which leaves the CPU to the app.
+    Its access log is off: client addresses are never logged.
+    """
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+            "--workers", str(processes), "--blocking-threads", "4", "--backlog", "2048",
+            "--respawn-failed-workers", "--log-level", "warning", "service.wsgi:app"]
 
 
 def run_all(config: Config) -> int:
@@ -50,7 +54,7 @@ def run_all(config: Config) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        spawn(_web_command(port, web_processes))
+        spawn(web_command(port, web_processes))
         worker_procs = [spawn([sys.executable, "-m", "workers", "work"]) for _ in range(workers)]
         spawn([sys.executable, "-m", "rq.cli", "cron", "--url", config.redis_url, "workers.cron"])
         print(f"""

@@ -46,5 +46,8 @@ def test_compose_commands_exist_here():
         result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
         assert result.returncode == 0, (command, result.stderr)
     assert services["scheduler"]["command"][-1] == "workers.cron"
-    assert "service.wsgi:app" in services["web"]["command"]
+    assert "service.wsgi:app" in services["web"]["command"] and services["web"]["command"][0] == "granian"
+    granian = subprocess.run([sys.executable, "-m", "granian", "--help"], capture_output=True, text=True)
+    for option in ("--interface", "--blocking-threads", "--respawn-failed-workers"):
+        assert option in services["web"]["command"] and option in granian.stdout
     assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "wsgi.py").exists()

@@ -60,7 +60,7 @@ def test_run_serves_the_demo_and_decides_comments_then_stops_everything(tmp_path
             time.sleep(0.2)
         assert _get(f"{base}/api/threads/run.html/comments")["total"] == 1
         children = psutil.Process(runner.pid).children(recursive=True)
-        assert len(children) >= 4  # redis, gunicorn, a worker, the scheduler
+        assert len(children) >= 4  # redis, the web server, a worker, the scheduler
     finally:
         runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
         output, _ = runner.communicate(timeout=60)
