@@ -26,9 +26,8 @@ def author_key_column():  # type: ignore[no-untyped-def]
     return func.coalesce(Comment.user_id, Comment.author)
 
 
-def active_ban(session: Session, site_id: int, author_key: str | None, ip_hash: str | None,
-               now: datetime | None = None) -> Ban | None:
-    """Return the ban in force on the site for the author or the hashed IP, or None (shadow bans first)."""
+def ban_query(site_id: int, author_key: str | None, ip_hash: str | None, now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Return the SELECT of the ban in force on the site for the author or hashed IP (shadow bans first)."""
     now = now or utcnow()
     who = []
     if author_key:
@@ -37,12 +36,19 @@ def active_ban(session: Session, site_id: int, author_key: str | None, ip_hash: 
         who.append(Ban.ip_hash == ip_hash)
     if not who:
         return None
-    return session.scalars(
+    return (
         select(Ban)
         .where(Ban.site_id == site_id, Ban.lifted_at.is_(None), or_(Ban.until.is_(None), Ban.until > now), or_(*who))
         .order_by(Ban.shadow.desc(), Ban.id)
         .limit(1)
-    ).first()
+    )
+
+
+def active_ban(session: Session, site_id: int, author_key: str | None, ip_hash: str | None,
+               now: datetime | None = None) -> Ban | None:
+    """Return the ban in force on the site for the author or the hashed IP, or None (shadow bans first)."""
+    query = ban_query(site_id, author_key, ip_hash, now)
+    return None if query is None else session.scalars(query).first()
 
 
 def apply_ban(session: Session, comment_id: int, ban: Ban) -> bool:

@@ -90,6 +90,13 @@ class Database:
                 yield session
 
     @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """Yield a Core connection for reading; its transaction is rolled back afterwards."""
+        assert self.engine is not None, "Database is not configured"
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """Yield a Core connection in a write transaction; commit on success, roll back on error."""
         assert self._write_engine is not None, "Database is not configured"

@@ -6,12 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from service.config import Config
 from service.db import Database
+from service.bans import ban_query
 from service.models import Site, WordEntry
 from service.redis_conn import connect
+from service.trust import AuthorStanding, author_history, site_mode
 from workers.pipeline import Pipeline
 
 # Site word lists changed in the console reach running workers within this many seconds.
@@ -69,6 +71,24 @@ class WorkerContext:
         version = (site_id, version_entries, repr(sorted(settings.items())))
         self._site_options[site_id] = (now, version, options)
         return version, options
+
+    def standing(self, conn: Connection, site_id: int, settings: dict[str, Any], author_key: str,
+                 ip_hash: str | None) -> AuthorStanding:
+        """Return the author's standing on the site: the ban in force, trust, and the site's mode.
+
+        The same rules as service.trust.author_standing, on a Core connection and with the site's settings
+        read along with the comment; a new ban or setting applies to the very next comment.
+        """
+        options = settings
+        query = ban_query(site_id, author_key, ip_hash)
+        ban = conn.execute(query).first() if query is not None else None  # a row with the Ban's columns
+        trusted = False
+        trust_after = int(options.get("trust_after") or 0)
+        if trust_after > 0 and ban is None:
+            counts = author_history(conn, site_id, [author_key]).get(  # type: ignore[arg-type]
+                (site_id, author_key), {"approved": 0, "rejected": 0})
+            trusted = counts["approved"] >= trust_after and counts["rejected"] == 0
+        return AuthorStanding(ban=ban, trusted=trusted, mode=site_mode(options))
 
     def pipeline_for(self, site_id: int) -> Pipeline:
         """Return the pipeline for a site, rebuilt only when the site's options change."""

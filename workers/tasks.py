@@ -9,15 +9,14 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from service.bans import apply_ban, author_key_of
+from service.bans import apply_ban
 from service.comments import ThreadCache
-from service.models import Comment, CommentStatus, Thread, utcnow
+from service.models import Comment, CommentStatus, Site, Thread, utcnow
 from service.moderation import record_filter_decision
 from service.queue import enqueue_moderation, job_id_for
 from service.signals import comment_decided
-from service.trust import author_standing
 from workers.context import WorkerContext, worker_context
 from workers.filters.base import Action, CommentInput
 
@@ -32,25 +31,33 @@ _STATUS_FOR_ACTION = {
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
+# Built once: constructing the statement on every job cost a tenth of a millisecond.
+_SELECT_COMMENT = (
+    select(Comment.status, Comment.text, Comment.author, Comment.email, Comment.ip_hash, Comment.user_id,
+           Thread.key, Thread.site_id, Site.settings)
+    .join(Thread, Thread.id == Comment.thread_id).join(Site, Site.id == Thread.site_id)
+    .where(Comment.id == bindparam("comment_id"))
+)
+
+
 def moderate(comment_id: int, context: WorkerContext | None = None) -> str:
     """Run the filters over a pending comment and store the decision; a second run changes nothing."""
     ctx = context or worker_context()
-    with ctx.db.read() as session:
-        row = session.execute(
-            select(Comment, Thread).join(Thread, Thread.id == Comment.thread_id).where(Comment.id == comment_id)
-        ).one_or_none()
+    # Core connections and plain columns rather than ORM sessions: this runs for every comment, and the
+    # ORM's bookkeeping cost more CPU here than the queries themselves.
+    with ctx.db.read_connection() as conn:
+        row = conn.execute(_SELECT_COMMENT, {"comment_id": comment_id}).first()
         if row is None:
             logger.warning("comment %s does not exist; nothing to moderate", comment_id)
             return "missing"
-        comment, thread = row
-        if comment.status != CommentStatus.PENDING.value:
-            return comment.status
-        site_id, thread_key = thread.site_id, thread.key
-        standing = author_standing(session, site_id, comment)
+        if row.status != CommentStatus.PENDING.value:
+            return row.status
+        site_id, thread_key = row.site_id, row.key
+        author_key = row.user_id or row.author  # as service.bans.author_key_of
+        standing = ctx.standing(conn, site_id, row.settings or {}, author_key, row.ip_hash)
         comment_input = CommentInput(
-            text=comment.text, author=comment.author, email=comment.email or "", thread=thread_key,
-            site_id=site_id, comment_id=comment.id, ip_hash=comment.ip_hash or "",
-            author_key=author_key_of(comment),
+            text=row.text, author=row.author, email=row.email or "", thread=thread_key, site_id=site_id,
+            comment_id=comment_id, ip_hash=row.ip_hash or "", author_key=author_key,
         )
     if standing.ban is not None:
         # A banned author's comment is refused without running the filters.
@@ -62,8 +69,8 @@ def moderate(comment_id: int, context: WorkerContext | None = None) -> str:
         return CommentStatus.REJECTED.value if decided else "already-decided"
     decision = ctx.pipeline_for(site_id).run(comment_input, redis=ctx.redis)
     status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
-    with ctx.db.write() as session:
-        decided = record_filter_decision(session, comment_id, status, [v.to_dict() for v in decision.verdicts])
+    with ctx.db.write_connection() as conn:
+        decided = record_filter_decision(conn, comment_id, status, [v.to_dict() for v in decision.verdicts])
     if not decided:
         return "already-decided"
     if status is CommentStatus.APPROVED:
