@@ -220,10 +220,14 @@ class ScoredVerdict(Verdict):
 def spaced_out_share(norm: NormalisedText) -> float:
     """Return the share of characters that stand alone between separators, as in 黑*人 or s b."""
     length = len(norm.compact)
-    if length < 4:
-        return 0.0
-    alone = sum(1 for i in range(length) if norm.gap_before(i) and norm.gap_after(i + 1))
-    return alone / length
+    if length < 4 or length == len(norm.text):
+        return 0.0  # too short, or nothing was removed between characters
+    # Vectorised: a Python loop over the characters cost a tenth of the pipeline's budget.
+    offsets = np.fromiter(norm.compact_offsets, dtype=np.int64, count=length)
+    gap = np.diff(offsets) > 1  # gap[i]: a separator was removed between characters i and i + 1
+    before = np.concatenate(([True], gap))
+    after = np.concatenate((gap, [True]))
+    return float(np.count_nonzero(before & after)) / length
 
 
 @register
