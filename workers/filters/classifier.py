@@ -237,15 +237,32 @@ class ClassifierFilter:
     name = "classifier"
 
     def __init__(self, classifier: Classifier | None = None, policy: SitePolicy | None = None,
-                 model_path: str | None = None) -> None:
+                 model_path: str | None = None, adapter_path: str | None = None) -> None:
         self.model_path = model_path
+        self.adapter_path = adapter_path
         self._classifier = classifier
         self.policy = policy or SitePolicy()
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ClassifierFilter:
-        """Build the filter from the pipeline options (`classifier_model`, `abuse_reject_at`, ...)."""
-        return cls(policy=SitePolicy.from_options(options), model_path=options.get("classifier_model") or None)
+        """Build the filter from the pipeline options (`classifier_model`, `classifier_adapter`, thresholds)."""
+        return cls(policy=SitePolicy.from_options(options), model_path=options.get("classifier_model") or None,
+                   adapter_path=options.get("classifier_adapter") or None)
+
+    def _scores(self, text: str) -> dict[str, float]:
+        scores = self.classifier.scores(text)
+        if self.adapter_path and isinstance(self.classifier, LinearClassifier):
+            import os
+
+            from workers.site_model import base_logit, load_adapter
+
+            try:
+                adapter = load_adapter(self.adapter_path, os.stat(self.adapter_path).st_mtime_ns)
+            except (OSError, ValueError):
+                return scores  # a missing or damaged adapter leaves the shared model in charge
+            # The site's adapter, learnt from its moderators' decisions, gives the abuse probability.
+            scores["abuse"] = adapter.probability(base_logit(self.classifier, text), text)
+        return scores
 
     @property
     def classifier(self) -> Classifier:
@@ -259,7 +276,7 @@ class ClassifierFilter:
         norm = ctx.normalised("text")
         # Spaced-out text (傻*逼, 黑 人) is scored without its separators: the model learnt words whole.
         text = norm.compact if spaced_out_share(norm) >= 0.6 else norm.text
-        scores = self.classifier.scores(text)
+        scores = self._scores(text)
         # The spam model learnt English SMS only: on Chinese text it reacts to links and numbers, not to
         # spam, so there it is reported but not acted on; the contact and link rules judge Chinese spam.
         unjudged = ("spam",) if is_chinese(_LINKISH.sub(" ", text)) else ()
