@@ -250,8 +250,8 @@ class ClassifierFilter:
                    adapter_path=options.get("classifier_adapter") or None)
 
     def _scores(self, text: str) -> dict[str, float]:
-        scores = self.classifier.scores(text)
-        if self.adapter_path and isinstance(self.classifier, LinearClassifier):
+        classifier = self.classifier
+        if self.adapter_path and isinstance(classifier, LinearClassifier):
             import os
 
             from workers.site_model import base_logit, load_adapter
@@ -259,10 +259,11 @@ class ClassifierFilter:
             try:
                 adapter = load_adapter(self.adapter_path, os.stat(self.adapter_path).st_mtime_ns)
             except (OSError, ValueError):
-                return scores  # a missing or damaged adapter leaves the shared model in charge
+                return classifier.scores(text)  # a missing or damaged adapter leaves the shared model in charge
             # The site's adapter, learnt from its moderators' decisions, gives the abuse probability.
-            scores["abuse"] = adapter.probability(base_logit(self.classifier, text), text)
-        return scores
+            return {"abuse": adapter.probability(base_logit(classifier, text), text),
+                    "spam": classifier.heads["spam"].probability(text)}
+        return classifier.scores(text)
 
     @property
     def classifier(self) -> Classifier:
