@@ -35,7 +35,7 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
      "Filters the pipeline runs, in order, by registry name"),
     ("MAX_LINKS", "max_links", "2", "Links a comment may carry before it is held"),
     ("TESTING_HOOKS", "testing_hooks", "0", "1 exposes test-only hooks (captcha answers); never set in production"),
-    ("DEMO", "demo", "1", "1 serves the demo article page at /"),
+    ("DEMO", "demo", "1", "1 serves the demo articles at / (with a demo sign-in); set 0 in production"),
     ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
     ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
