@@ -151,6 +151,7 @@ def _public(comment: Comment) -> dict[str, Any]:
         "id": comment.id,
         "parent": comment.parent_id,
         "author": comment.author,
+        "verified": comment.user_id is not None,  # posted by a reader the site signed in
         "text": comment.text,
         "created_at": comment.created_at.isoformat(),
         "replies": [],

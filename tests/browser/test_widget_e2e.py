@@ -187,7 +187,7 @@ def test_language_follows_the_page_and_api_errors_are_translated(page, live_serv
     _no_problems(page)
 
 
-def test_signed_in_reader_posts_without_a_nickname(page, live_server, app):
+def test_signed_in_reader_posts_without_a_nickname(page, live_server, app, client, run_worker):
     page.goto(live_server.url + "/?login=1")
     host = _host(page)
     expect(host.locator(".signed")).to_have_text(f"以 {DEMO_READER[1]} 的身份发表")
@@ -197,6 +197,13 @@ def test_signed_in_reader_posts_without_a_nickname(page, live_server, app):
     with app.extensions["moderato.db"].read() as session:
         comment = session.scalars(select(Comment)).one()
         assert (comment.author, comment.user_id) == (DEMO_READER[1], DEMO_READER[0])
+    _publish(client, run_worker, author="访客", text="访客的评论")
+    _run_worker_then_approve_held(client, app, run_worker)
+    page.goto(live_server.url + "/")
+    host = _host(page)
+    signed = host.locator("ul.list li.c", has_text="登录用户的评论")
+    expect(signed.locator(".verified")).to_have_count(1)  # the site vouches for this reader
+    expect(host.locator("ul.list li.c", has_text="访客的评论").locator(".verified")).to_have_count(0)
     _no_problems(page)
 
 

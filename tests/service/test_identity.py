@@ -117,3 +117,13 @@ def test_site_captcha_policy_decides_who_solves_one(client, app, policy, guest_n
     reader = client.post("/api/comments", json={**base, "user_token": token})
     assert (guest.status_code == 403) is guest_needs, guest.get_json()
     assert (reader.status_code == 403) is reader_needs
+
+
+def test_thread_marks_comments_of_signed_in_readers_as_verified(client, app, run_worker):
+    token = sign_reader(_site_secret(app), "u-9", "认证读者", int(time.time()) + 600)
+    client.post("/api/comments", json=comment_payload(client, author=None, user_token=token,
+                                                      text="这篇报道写得很好，谢谢记者。"))
+    client.post("/api/comments", json=comment_payload(client, text="这篇报道写得很好，谢谢记者！"))
+    run_worker()
+    comments = client.get("/api/threads/news/2026/11/28/1.html/comments").get_json()["comments"]
+    assert {c["author"]: c["verified"] for c in comments} == {"认证读者": True, "小明": False}
