@@ -51,9 +51,16 @@ def _bearer_token() -> str | None:
 
 @api.get("/api/captcha")
 def new_captcha() -> Response:
-    """Create a captcha: its id, its image and where its audio is."""
+    """Create a captcha: its id, its image and where its audio is; or say none is needed here.
+
+    With `?signed_in=1` (the widget has a signed reader token) a site whose policy exempts signed-in
+    readers answers `{"required": false}`, as does a site that never asks for one; the POST still checks.
+    """
+    site = _site_from_request()
+    if not _captcha_required(site, signed_in=request.args.get("signed_in") == "1"):
+        return jsonify({"required": False})
     challenge = _captcha().create()
-    response = jsonify({"id": challenge.id, "image": challenge.image_data_url,
+    response = jsonify({"required": True, "id": challenge.id, "image": challenge.image_data_url,
                         "audio": f"/api/captcha/{challenge.id}/audio"})
     response.headers["Cache-Control"] = "no-store"
     return response

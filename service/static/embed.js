@@ -396,8 +396,11 @@
     // -- writing ---------------------------------------------------------------------------------------
     function newCaptcha() {
       R.capAnswer.value = "";
-      return api("GET", "/api/captcha").then(function (c) {
+      return api("GET", "/api/captcha" + (S.user ? "?signed_in=1" : "")).then(function (c) {
         S.captcha = c;
+        // The site's policy may spare this reader the captcha (signed in, or a site that never asks).
+        R.capBox.hidden = R.capLabel.hidden = c.required === false;
+        if (c.required === false) return;
         R.capImg.src = c.image; // a data: URL made by the service
         R.capImg.setAttribute("data-captcha-id", c.id);
       }, function (e) { showError(e); });
@@ -469,7 +472,7 @@
       clearError();
       var text = R.text.value.trim();
       var missing = !S.user && !R.author.value.trim() ? ["author", R.author] : !text ? ["text", R.text] :
-        !R.capAnswer.value.trim() ? ["captcha_answer", R.capAnswer] : null;
+        !R.capBox.hidden && !R.capAnswer.value.trim() ? ["captcha_answer", R.capAnswer] : null;
       if (missing) return showError({ code: "missing_field", field: missing[0] }, missing[1]);
       var body = { thread: S.thread, thread_title: S.title, text: text, captcha_id: S.captcha && S.captcha.id,
         captcha_answer: R.capAnswer.value.trim() };
@@ -585,8 +588,8 @@
         R.replying, who,
         h("label", { "for": "m-text", text: t.text }), R.text,
         h("div", { cls: "tools" }, [R.emoBtn, R.counter]), R.emo,
-        h("label", { "for": "m-captcha", text: t.captcha }),
-        h("div", { cls: "captcha" }, [R.capImg, R.capAnswer,
+        R.capLabel = h("label", { "for": "m-captcha", text: t.captcha }),
+        R.capBox = h("div", { cls: "captcha" }, [R.capImg, R.capAnswer,
           h("button", { type: "button", cls: "link", text: t.refresh, onclick: newCaptcha }),
           h("button", { type: "button", cls: "link", text: t.audio, onclick: playAudio })]),
         R.err, R.note, R.submit
@@ -602,6 +605,7 @@
       if (keep) { if (R.author) { R.author.value = keep.a || ""; R.email.value = keep.e || ""; } R.text.value = keep.x; }
       count(); drawReply(); drawHead(); drawMine(); drawList();
       if (S.captcha && S.captcha.id) { R.capImg.src = S.captcha.image; R.capImg.setAttribute("data-captcha-id", S.captcha.id); }
+      if (S.captcha && S.captcha.required === false) R.capBox.hidden = R.capLabel.hidden = true;
       if ("IntersectionObserver" in window) {
         var io = new IntersectionObserver(function (es) { if (es[0].isIntersecting) { io.disconnect(); wantCaptcha(); } });
         io.observe(R.form);

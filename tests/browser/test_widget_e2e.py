@@ -347,3 +347,21 @@ def test_the_form_is_usable_by_keyboard_alone(page, live_server):
     with urllib.request.urlopen(f"{live_server.url}/api/captcha/{src}/audio", timeout=5) as response:
         assert response.headers["Content-Type"] == "audio/wav"
     _no_problems(page)
+
+
+def test_signed_in_reader_skips_the_captcha_where_the_site_allows_it(page, live_server, app):
+    site = get_or_create_site(app.extensions["moderato.db"])
+    with app.extensions["moderato.db"].write() as session:
+        session.execute(update(Site).where(Site.id == site.id).values(settings={"captcha": "guests"}))
+    app.extensions["moderato.sites"].clear()
+    page.goto(live_server.url + "/?login=1")
+    host = _host(page)
+    host.locator("#m-text").fill("登录用户不用验证码")
+    expect(host.locator("div.captcha")).to_be_hidden()
+    host.locator("button.submit").click()
+    expect(host.locator("ul.mine li")).to_contain_text("登录用户不用验证码")
+    page.goto(live_server.url + "/")  # a guest still gets one
+    host = _host(page)
+    host.locator("#m-text").fill("访客")
+    expect(host.locator("div.captcha img")).to_have_attribute("data-captcha-id", re.compile(".+"))
+    _no_problems(page)

@@ -117,6 +117,9 @@ def test_site_captcha_policy_decides_who_solves_one(client, app, policy, guest_n
     reader = client.post("/api/comments", json={**base, "user_token": token})
     assert (guest.status_code == 403) is guest_needs, guest.get_json()
     assert (reader.status_code == 403) is reader_needs
+    # The widget asks first, so that it shows a captcha only to those who need one.
+    assert client.get("/api/captcha").get_json()["required"] is guest_needs
+    assert client.get("/api/captcha?signed_in=1").get_json()["required"] is reader_needs
 
 
 def test_thread_marks_comments_of_signed_in_readers_as_verified(client, app, run_worker):
