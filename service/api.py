@@ -150,11 +150,11 @@ def get_thread_comments(thread: str) -> Response:
     site = _site_from_request()
     cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
     page_key = f"{order}:{after or 0}:{limit}"
-    body = cache.get(site.id, key, page_key)
+    body, generation = cache.get(site.id, key, page_key)
     if body is None:
         with get_db().read() as session:
             body = page_json(thread_page(session, site.id, key, after, limit, newest_first=order == "newest"))
-        cache.put(site.id, key, page_key, body)
+        cache.put(site.id, key, page_key, body, generation)
     return Response(body, mimetype="application/json")
 
 

@@ -226,8 +226,17 @@ def thread_counts(session: Session, site_id: int, keys: list[str]) -> dict[str, 
 class ThreadCache:
     """Approved-comment pages cached in Redis, one hash per thread, dropped when a decision touches it.
 
+    A generation counter per thread closes the race between a reader and a decision: the reader notes the
+    generation before it reads the database, and its page is cached only if no decision bumped the
+    generation meanwhile; otherwise a page read just before the decision could outlive its invalidation.
     Fails open: when Redis is unreachable the page is read from the database.
     """
+
+    _PUT = (
+        "if (redis.call('GET', KEYS[2]) or '0') == ARGV[3] then "
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); redis.call('EXPIRE', KEYS[1], ARGV[4]) end"
+    )
+    GENERATION_TTL = 3600  # outlives any cached page by far
 
     def __init__(self, redis: Redis, ttl: int) -> None:
         self.redis = redis
@@ -238,27 +247,40 @@ class ThreadCache:
         """Return the Redis key of a thread's cached pages."""
         return f"thread-pages:{site_id}:{thread_key}"
 
-    def get(self, site_id: int, thread_key: str, page: str) -> bytes | None:
-        """Return a cached page body, or None."""
-        try:
-            return self.redis.hget(self.key(site_id, thread_key), page)
-        except RedisError:
-            return None
+    @staticmethod
+    def generation_key(site_id: int, thread_key: str) -> str:
+        """Return the Redis key of a thread's generation counter."""
+        return f"thread-generation:{site_id}:{thread_key}"
 
-    def put(self, site_id: int, thread_key: str, page: str, body: bytes) -> None:
-        """Cache a page body for `ttl` seconds."""
+    def get(self, site_id: int, thread_key: str, page: str) -> tuple[bytes | None, str | None]:
+        """Return a cached page body (or None) and the thread's generation, for `put`."""
         try:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hset(self.key(site_id, thread_key), page, body)
-            pipe.expire(self.key(site_id, thread_key), self.ttl)
-            pipe.execute()
+            pipe.hget(self.key(site_id, thread_key), page)
+            pipe.get(self.generation_key(site_id, thread_key))
+            body, generation = pipe.execute()
+        except RedisError:
+            return None, None
+        return body, (generation or b"0").decode()
+
+    def put(self, site_id: int, thread_key: str, page: str, body: bytes, generation: str | None) -> None:
+        """Cache a page body for `ttl` seconds, unless a decision changed the thread since `get`."""
+        if generation is None:
+            return
+        try:
+            self.redis.eval(self._PUT, 2, self.key(site_id, thread_key), self.generation_key(site_id, thread_key),
+                            page, body, generation, self.ttl)
         except RedisError:
             pass
 
     def invalidate(self, site_id: int, thread_key: str) -> None:
-        """Drop every cached page of a thread."""
+        """Drop every cached page of a thread and bump its generation."""
         try:
-            self.redis.delete(self.key(site_id, thread_key))
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.incr(self.generation_key(site_id, thread_key))
+            pipe.expire(self.generation_key(site_id, thread_key), self.GENERATION_TTL)
+            pipe.delete(self.key(site_id, thread_key))
+            pipe.execute()
         except RedisError:
             logger.warning("could not drop the cached pages of a thread; they expire on their own")
 

@@ -166,3 +166,24 @@ def test_thread_pages_newest_first_follow_the_cursor(client, run_worker):
     assert [c["text"] for c in rest["comments"]] == ["评论 0", "最早的评论"] and rest["next"] is None
     assert rest["comments"][1]["replies"][0]["text"] == "回复最早的"
     assert client.get("/api/threads/news/2026/11/28/1.html/comments?order=random").status_code == 400
+
+
+def test_a_page_read_before_a_decision_is_not_cached_after_it(client, app, run_worker, redis_client):
+    from service.comments import ThreadCache, page_json, thread_page
+    from service.models import Thread
+
+    post_comment(client, text="第一条")
+    run_worker()
+    with app.extensions["moderato.db"].read() as session:
+        site_id = session.scalars(select(Thread.site_id)).one()
+    cache = ThreadCache(redis_client, 30)
+    key = "/news/2026/11/28/1.html"
+    body, generation = cache.get(site_id, key, "oldest:0:50")
+    assert body is None
+    with app.extensions["moderato.db"].read() as session:
+        stale = page_json(thread_page(session, site_id, key, None, 50))  # read before the decision...
+    post_comment(client, text="第二条")
+    run_worker()  # ...which approves a comment and invalidates the thread...
+    cache.put(site_id, key, "oldest:0:50", stale, generation)  # ...so the late write is dropped
+    assert cache.get(site_id, key, "oldest:0:50")[0] is None
+    assert client.get("/api/threads/news/2026/11/28/1.html/comments").get_json()["total"] == 2
