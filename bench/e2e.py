@@ -103,8 +103,6 @@ def main() -> None:
             rows = conn.execute(text(
                 "SELECT created_at, decided_at, status FROM comments WHERE decided_at IS NOT NULL")).all()
         engine.dispose()
-        from service.models import UTCDateTime  # noqa: F401 - SQLite returns strings here; parse below
-
         def ts(value) -> float:  # type: ignore[no-untyped-def]
             if isinstance(value, str):
                 from datetime import datetime, timezone

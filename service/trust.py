@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from service.bans import active_ban, author_key_column, author_key_of
-from service.models import Ban, Comment, CommentStatus, Site, Thread
+from service.bans import author_key_column
+from service.models import Ban, Comment, CommentStatus, Thread
 
 
 class ModerationMode(str, Enum):
@@ -68,15 +68,13 @@ class AuthorStanding:
         return status
 
 
-def author_standing(session: Session, site_id: int, comment: Comment) -> AuthorStanding:
-    """Return the ban in force, whether the author is trusted (per the site's `trust_after`), and the mode."""
-    site = session.get(Site, site_id)
-    settings = dict(site.settings or {}) if site is not None else {}
-    key = author_key_of(comment)
-    ban = active_ban(session, site_id, key, comment.ip_hash)
+def standing_with_ban(session: Session | Connection, site_id: int, settings: dict[str, Any], author_key: str,
+                      ban: Any) -> AuthorStanding:
+    """Return the standing of an author whose ban (or None) is known: trust per `trust_after`, and the mode."""
     trusted = False
     trust_after = int(settings.get("trust_after") or 0)
     if trust_after > 0 and ban is None:
-        counts = author_history(session, site_id, [key]).get((site_id, key), {"approved": 0, "rejected": 0})
+        counts = author_history(session, site_id, [author_key]).get(  # type: ignore[arg-type]
+            (site_id, author_key), {"approved": 0, "rejected": 0})
         trusted = counts["approved"] >= trust_after and counts["rejected"] == 0
     return AuthorStanding(ban=ban, trusted=trusted, mode=site_mode(settings))

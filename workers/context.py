@@ -13,7 +13,7 @@ from service.db import Database
 from service.bans import ban_query
 from service.models import Site, WordEntry
 from service.redis_conn import connect
-from service.trust import AuthorStanding, author_history, site_mode
+from service.trust import AuthorStanding, standing_with_ban
 from workers.pipeline import Pipeline
 
 # Site word lists changed in the console reach running workers within this many seconds.
@@ -76,19 +76,12 @@ class WorkerContext:
                  ip_hash: str | None) -> AuthorStanding:
         """Return the author's standing on the site: the ban in force, trust, and the site's mode.
 
-        The same rules as service.trust.author_standing, on a Core connection and with the site's settings
-        read along with the comment; a new ban or setting applies to the very next comment.
+        The ban is looked up on a Core connection and the settings come with the comment, so a new ban
+        or setting applies to the very next comment; the rules are service.trust.standing_with_ban's.
         """
-        options = settings
         query = ban_query(site_id, author_key, ip_hash)
         ban = conn.execute(query).first() if query is not None else None  # a row with the Ban's columns
-        trusted = False
-        trust_after = int(options.get("trust_after") or 0)
-        if trust_after > 0 and ban is None:
-            counts = author_history(conn, site_id, [author_key]).get(  # type: ignore[arg-type]
-                (site_id, author_key), {"approved": 0, "rejected": 0})
-            trusted = counts["approved"] >= trust_after and counts["rejected"] == 0
-        return AuthorStanding(ban=ban, trusted=trusted, mode=site_mode(options))
+        return standing_with_ban(conn, site_id, settings, author_key, ban)
 
     def pipeline_for(self, site_id: int) -> Pipeline:
         """Return the pipeline for a site, rebuilt only when the site's options change."""

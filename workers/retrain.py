@@ -21,7 +21,7 @@ from service.config import Config
 from service.learning import labelled_examples
 from service.models import Site
 from workers.context import WorkerContext, worker_context
-from workers.filters.classifier import load_classifier
+from workers.filters.classifier import load_classifier, sigmoid
 from workers.filters.normalise import normalise
 from workers.site_model import SiteAdapter, base_logit, fit_adapter
 from workers.train import binary_figures
@@ -70,7 +70,7 @@ def retrain_site(ctx: WorkerContext, site_name: str, heldout_share: float = 0.2,
     cut = int(len(examples) * (1 - heldout_share))
     trial = fit_adapter(texts[:cut], labels[:cut], classifier)
     held_texts, held_labels = texts[cut:], labels[cut:]
-    base_p = [_probability(base_logit(classifier, t)) for t in held_texts]
+    base_p = [sigmoid(base_logit(classifier, t)) for t in held_texts]
     adapted_p = [trial.probability(base_logit(classifier, t), t) for t in held_texts]
     base, adapted = binary_figures(held_labels, base_p), binary_figures(held_labels, adapted_p)
     if adapted["macro_f1"] < base["macro_f1"] and not force:
@@ -86,12 +86,6 @@ def retrain_site(ctx: WorkerContext, site_name: str, heldout_share: float = 0.2,
         session.execute(update(Site).where(Site.id == site_id).values(settings=settings))
     return RetrainResult(site_name, len(examples), len(held_texts), base, adapted, True, str(path),
                          "switched on")
-
-
-def _probability(z: float) -> float:
-    import math
-
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
 def retrain_sites() -> list[dict[str, object]]:

@@ -8,7 +8,6 @@ small (a few hundred KB), loads without pickle, and costs one extra dot product 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from workers.filters.classifier import FeatureSpec, LinearClassifier, features, is_chinese
+from workers.filters.classifier import FeatureSpec, LinearClassifier, features, is_chinese, sigmoid
 
 ADAPTER_BITS = 16
 _ADAPTER_MASK = (1 << ADAPTER_BITS) - 1
@@ -45,8 +44,7 @@ class SiteAdapter:
 
     def probability(self, base: float, text: str) -> float:
         """Return the site's probability that a normalised text is one its moderators would reject."""
-        z = self.base_weight * base + self.bias + float(self.weights[adapter_buckets(text)].sum())
-        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return sigmoid(self.base_weight * base + self.bias + float(self.weights[adapter_buckets(text)].sum()))
 
     def save(self, path: Path) -> None:
         """Write the adapter to a compressed `.npz` file (sparse: only non-zero weights)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,6 +93,12 @@ def is_chinese(text: str) -> bool:
     return cjk >= 2 and cjk >= len(_LATIN_WORD.findall(text))
 
 
+def sigmoid(z: float) -> float:
+    """Return the probability of log-odds `z`."""
+    # Written this way so that large |z| never overflows math.exp.
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
 @dataclass(frozen=True)
 class LinearHead:
     """One compiled binary model: idf and weights over hashed n-grams that give a calibrated probability.
@@ -130,9 +136,7 @@ class LinearHead:
 
     def probability(self, text: str) -> float:
         """Return the calibrated probability that a normalised text is positive."""
-        z = self.logit(text)
-        # Written this way so that large |z| never overflows math.exp.
-        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return sigmoid(self.logit(text))
 
 
 class Classifier(Protocol):
