@@ -32,6 +32,7 @@ class Stack:
 
     def start(self) -> Stack:
         """Start Redis, migrate, start the web server and the workers, wait until ready."""
+        _require_empty(self.database_url)
         self.redis.start()
         self.env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
                         SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0")
@@ -79,3 +80,18 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.redis.stop()
+
+
+def _require_empty(database_url: str) -> None:
+    """Refuse a database that holds comments: the figures are read from every row of the table."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from service.config import Config
+
+    engine = create_engine(Config(database_url=database_url).resolved_database_url())
+    try:
+        with engine.connect() as conn:
+            if inspect(conn).has_table("comments") and conn.execute(text("SELECT 1 FROM comments LIMIT 1")).first():
+                raise SystemExit(f"{database_url} already holds comments: give the benchmark an empty database")
+    finally:
+        engine.dispose()

@@ -107,7 +107,7 @@ def post_comment() -> tuple[Response, int]:
     else:
         reader_ip = request.remote_addr
     comment, author_token = submit_comment(
-        db, get_redis(), config, site, submission, hash_ip(config.secret_key, reader_ip),
+        db, current_app.extensions["moderato.batcher"], site, submission, hash_ip(config.secret_key, reader_ip),
         current_app.extensions["moderato.thread_ids"], user_id=reader.user_id if reader else None,
     )
     return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202

@@ -44,12 +44,17 @@ def create_app(config: Config | None = None) -> Flask:
         app.extensions["moderato.redis"], config.secret_key, ttl=config.captcha_ttl, length=config.captcha_length,
     )
     from service.comments import ThreadIds
+    from service.queue import ModerationBatcher
     from service.sites import ApiKeyCache, SiteCache
 
     # Per-process caches of values that do not change once written (thread ids) or may lag (API keys).
     app.extensions["moderato.api_keys"] = ApiKeyCache()
     app.extensions["moderato.thread_ids"] = ThreadIds()
     app.extensions["moderato.sites"] = SiteCache()
+    app.extensions["moderato.batcher"] = ModerationBatcher(
+        app.extensions["moderato.redis"], config.queue_name, config.moderation_batch_window_ms / 1000,
+        config.moderation_batch_size,
+    )
     app.register_blueprint(api)
     app.register_blueprint(moderation_api)
     from service.widget import widget

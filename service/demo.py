@@ -150,7 +150,7 @@ def post_from_form() -> Response:
         submission = parse_submission(form, config)
         current_app.extensions["moderato.captcha"].verify(form.get("captcha_id", ""), form.get("captcha_answer", ""))
         site = get_or_create_site(get_db(), DEFAULT_SITE)
-        comment, token = submit_comment(get_db(), get_redis(), config, site, submission,
+        comment, token = submit_comment(get_db(), current_app.extensions["moderato.batcher"], site, submission,
                                         hash_ip(config.secret_key, request.remote_addr),
                                         current_app.extensions["moderato.thread_ids"])
     except ModeratoError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service.exceptions import CommentNotFound, Conflict
@@ -20,37 +20,52 @@ AUTHOR_REASONS = {
 }
 
 
-def record_filter_decision(session: Session, comment_id: int, status: CommentStatus,
-                           verdicts: Iterable[dict[str, Any]]) -> bool:
-    """Store the filters' decision and verdicts if the comment is still pending; return whether it was.
+def record_filter_decisions(conn: Session | Connection,
+                            decisions: Iterable[tuple[int, CommentStatus, list[dict[str, Any]]]]) -> list[int]:
+    """Store the filters' decisions and verdicts of the comments still pending; return the ids decided.
 
-    The status change is a conditional UPDATE, so two runs of the same job cannot both decide.
+    Each status change is a conditional UPDATE, so two runs of the same job cannot both decide. The
+    caller commits: a worker stores a whole batch in one transaction.
     """
-    from sqlalchemy import update
-
     now = utcnow()
-    verdict_list = list(verdicts)
-    author_reasons = list(AUTHOR_REASONS.get(status, []))
-    if status is CommentStatus.REJECTED:
-        author_reasons += [r for v in verdict_list if v["action"] == "reject" for r in v["reasons"][:1]][:3]
-    result = session.execute(
-        update(Comment)
-        .where(Comment.id == comment_id, Comment.status == CommentStatus.PENDING.value)
-        .values(status=status.value, decided_by=DecidedBy.FILTERS.value, decided_at=now,
-                reasons=author_reasons)
-    )
-    if result.rowcount != 1:
-        return False
-    if verdict_list:
-        from sqlalchemy import insert
-
-        # One multi-row INSERT rather than ORM objects: it runs for every comment.
-        session.execute(insert(VerdictRecord), [
+    decided: list[int] = []
+    verdict_rows: list[dict[str, Any]] = []
+    for comment_id, status, verdicts in decisions:
+        author_reasons = list(AUTHOR_REASONS.get(status, []))
+        if status is CommentStatus.REJECTED:
+            author_reasons += [r for v in verdicts if v["action"] == "reject" for r in v["reasons"][:1]][:3]
+        result = conn.execute(
+            _DECIDE_PENDING,
+            {"comment_id": comment_id, "status": status.value, "decided_by": DecidedBy.FILTERS.value,
+             "decided_at": now, "reasons": author_reasons},
+        )
+        if result.rowcount != 1:
+            continue
+        decided.append(comment_id)
+        verdict_rows += [
             {"comment_id": comment_id, "filter": v["filter"], "action": v["action"], "score": v["score"],
              "reasons": v["reasons"], "spans": v["spans"], "created_at": now}
-            for v in verdict_list
-        ])
-    return True
+            for v in verdicts
+        ]
+    if verdict_rows:
+        # One multi-row INSERT for the batch rather than ORM objects: it runs for every comment.
+        conn.execute(insert(VerdictRecord), verdict_rows)
+    return decided
+
+
+def record_filter_decision(conn: Session | Connection, comment_id: int, status: CommentStatus,
+                           verdicts: Iterable[dict[str, Any]]) -> bool:
+    """Store one comment's decision if it is still pending; return whether it was."""
+    return bool(record_filter_decisions(conn, [(comment_id, status, list(verdicts))]))
+
+
+# Built once: it runs for every comment a worker decides.
+_DECIDE_PENDING = (
+    update(Comment)
+    .where(Comment.id == bindparam("comment_id"), Comment.status == CommentStatus.PENDING.value)
+    .values({name: bindparam(name, type_=Comment.__table__.c[name].type)
+             for name in ("status", "decided_by", "decided_at", "reasons")})
+)
 
 
 def moderate(session: Session, comment_id: int, new_status: CommentStatus, moderator: str,

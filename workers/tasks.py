@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.registry import StartedJobRegistry
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.bans import apply_ban
 from service.comments import ThreadCache
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
-from service.moderation import record_filter_decision
-from service.queue import enqueue_moderation, job_id_for
+from service.moderation import record_filter_decisions
+from service.queue import comment_ids_of, enqueue_moderation
 from service.signals import comment_decided
 from workers.context import WorkerContext, worker_context
 from workers.filters.base import Action, CommentInput
@@ -27,71 +27,123 @@ _STATUS_FOR_ACTION = {
     Action.HOLD: CommentStatus.HELD,
     Action.REJECT: CommentStatus.REJECTED,
 }
-# A job in one of these states will still run; the reconciler leaves its comment alone.
-_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 # Built once: constructing the statement on every job cost a tenth of a millisecond.
-_SELECT_COMMENT = (
-    select(Comment.status, Comment.text, Comment.author, Comment.email, Comment.ip_hash, Comment.user_id,
-           Thread.key, Thread.site_id, Site.settings)
+_SELECT_COMMENTS = (
+    select(Comment.id, Comment.status, Comment.text, Comment.author, Comment.email, Comment.ip_hash,
+           Comment.user_id, Thread.key, Thread.site_id, Site.settings)
     .join(Thread, Thread.id == Comment.thread_id).join(Site, Site.id == Thread.site_id)
-    .where(Comment.id == bindparam("comment_id"))
+    .where(Comment.id.in_(bindparam("comment_ids", expanding=True)))
 )
+# Errors that say the database or Redis is unavailable: the whole batch is retried by RQ.
+_TRANSIENT = (RedisError, SQLAlchemyError)
 
 
 def moderate(comment_id: int, context: WorkerContext | None = None) -> str:
-    """Run the filters over a pending comment and store the decision; a second run changes nothing."""
+    """Decide one pending comment (the jobs of earlier versions); a second run changes nothing."""
+    return moderate_batch([comment_id], context)[comment_id]
+
+
+def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None) -> dict[int, str]:
+    """Run the filters over pending comments and store the decisions; return each comment's outcome.
+
+    The comments are read in one query and decided in one transaction, in id order so that the flood
+    filter sees them as they arrived. A comment already decided is left alone, so a batch run twice
+    decides each comment once. A comment whose filters raise is split off into a job of its own, so
+    that it cannot hold the others back; an unavailable database or Redis fails the batch for a retry.
+    """
     ctx = context or worker_context()
+    ids = sorted({int(i) for i in comment_ids})
+    outcomes: dict[int, str] = {}
+    decisions: list[tuple[int, CommentStatus, list[dict]]] = []
+    banned: list[tuple[int, object]] = []
+    split_off: list[int] = []
+    approved: list[tuple[int, tuple[int, str]]] = []
     # Core connections and plain columns rather than ORM sessions: this runs for every comment, and the
     # ORM's bookkeeping cost more CPU here than the queries themselves.
     with ctx.db.read_connection() as conn:
-        row = conn.execute(_SELECT_COMMENT, {"comment_id": comment_id}).first()
-        if row is None:
-            logger.warning("comment %s does not exist; nothing to moderate", comment_id)
-            return "missing"
-        if row.status != CommentStatus.PENDING.value:
-            return row.status
-        site_id, thread_key = row.site_id, row.key
-        author_key = row.user_id or row.author  # as service.bans.author_key_of
-        standing = ctx.standing(conn, site_id, row.settings or {}, author_key, row.ip_hash)
-        comment_input = CommentInput(
-            text=row.text, author=row.author, email=row.email or "", thread=thread_key, site_id=site_id,
-            comment_id=comment_id, ip_hash=row.ip_hash or "", author_key=author_key,
-        )
-    if standing.ban is not None:
-        # A banned author's comment is refused without running the filters.
+        rows = {row.id: row for row in conn.execute(_SELECT_COMMENTS, {"comment_ids": ids})}
+        for comment_id in ids:
+            row = rows.get(comment_id)
+            if row is None:
+                logger.warning("comment %s does not exist; nothing to moderate", comment_id)
+                outcomes[comment_id] = "missing"
+                continue
+            if row.status != CommentStatus.PENDING.value:
+                outcomes[comment_id] = row.status
+                continue
+            author_key = row.user_id or row.author  # as service.bans.author_key_of
+            standing = ctx.standing(conn, row.site_id, row.settings or {}, author_key, row.ip_hash)
+            if standing.ban is not None:
+                # A banned author's comment is refused without running the filters.
+                banned.append((comment_id, standing.ban))
+                continue
+            comment_input = CommentInput(
+                text=row.text, author=row.author, email=row.email or "", thread=row.key, site_id=row.site_id,
+                comment_id=comment_id, ip_hash=row.ip_hash or "", author_key=author_key,
+            )
+            try:
+                decision = ctx.pipeline_for(row.site_id).run(comment_input, redis=ctx.redis)
+            except _TRANSIENT:
+                raise
+            except Exception:
+                if len(ids) == 1:
+                    raise  # alone already: RQ retries it, then keeps it in the failed registry
+                logger.exception("filters failed on comment %s; it gets a job of its own", comment_id)
+                split_off.append(comment_id)
+                continue
+            status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
+            decisions.append((comment_id, status, [v.to_dict() for v in decision.verdicts]))
+            if status is CommentStatus.APPROVED:
+                approved.append((comment_id, (row.site_id, row.key)))
+    decided: set[int] = set()
+    if decisions:
+        with ctx.db.write_connection() as conn:
+            decided.update(record_filter_decisions(conn, decisions))
+    for comment_id, ban in banned:
         with ctx.db.write() as session:
-            decided = apply_ban(session, comment_id, standing.ban)
-        if decided:
-            comment_decided.send(comment_id, comment_id=comment_id, status=CommentStatus.REJECTED.value,
-                                 decided_by="ban")
-        return CommentStatus.REJECTED.value if decided else "already-decided"
-    decision = ctx.pipeline_for(site_id).run(comment_input, redis=ctx.redis)
-    status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
-    with ctx.db.write_connection() as conn:
-        decided = record_filter_decision(conn, comment_id, status, [v.to_dict() for v in decision.verdicts])
-    if not decided:
-        return "already-decided"
-    if status is CommentStatus.APPROVED:
-        ThreadCache(ctx.redis, ctx.config.thread_cache_ttl).invalidate(site_id, thread_key)
-    comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by="filters")
-    return status.value
+            if apply_ban(session, comment_id, ban):
+                decided.add(comment_id)
+    if split_off and not enqueue_moderation(ctx.redis, ctx.config.queue_name, split_off, batch_size=1):
+        raise RuntimeError("could not enqueue the comments split off the batch")
+    cache = ThreadCache(ctx.redis, ctx.config.thread_cache_ttl)
+    for site_id, thread_key in {thread for comment_id, thread in approved if comment_id in decided}:
+        cache.invalidate(site_id, thread_key)
+    outcomes.update({comment_id: "split-off" for comment_id in split_off})
+    for comment_id, status, decided_by in [(c, s, "filters") for c, s, _ in decisions] + [
+            (c, CommentStatus.REJECTED, "ban") for c, _ in banned]:
+        if comment_id not in decided:
+            outcomes[comment_id] = "already-decided"
+            continue
+        outcomes[comment_id] = status.value
+        comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by=decided_by)
+    return outcomes
 
 
 def reconcile(context: WorkerContext | None = None) -> dict[str, int]:
-    """Re-enqueue comments left pending without a live job (Redis was down, or lost its data)."""
+    """Re-enqueue comments left pending without a live job (Redis was down, or lost its data).
+
+    A job that moves between RQ's registries while they are read may be missed, and its comments
+    enqueued a second time: harmless, as a comment is decided once however often its job runs.
+    """
     ctx = context or worker_context()
     redis = ctx.redis
     queue = Queue(ctx.config.queue_name, connection=redis)
     # Jobs of workers that died are retried or failed by RQ's own clean-up.
     StartedJobRegistry(queue=queue).cleanup()
+    live = _comment_ids_in_jobs(queue, queue.get_job_ids() + [
+        job_id for registry in (queue.started_job_registry, queue.scheduled_job_registry,
+                                queue.deferred_job_registry)
+        for job_id in registry.get_job_ids()
+    ])
+    failed = _comment_ids_in_jobs(queue, queue.failed_job_registry.get_job_ids())
     cutoff = utcnow() - timedelta(seconds=ctx.config.reconcile_after)
     counts = {"pending": 0, "enqueued": 0, "live": 0, "failed": 0}
     last_id = 0
     while True:
-        with ctx.db.read() as session:
-            ids = list(session.scalars(
+        with ctx.db.read_connection() as conn:
+            ids = list(conn.scalars(
                 select(Comment.id)
                 .where(Comment.status == CommentStatus.PENDING.value, Comment.created_at <= cutoff,
                        Comment.id > last_id)
@@ -100,21 +152,23 @@ def reconcile(context: WorkerContext | None = None) -> dict[str, int]:
         if not ids:
             break
         last_id = ids[-1]
-        for comment_id in ids:
-            counts["pending"] += 1
-            try:
-                status = Job.fetch(job_id_for(comment_id), connection=redis).get_status(refresh=False)
-            except NoSuchJobError:
-                status = None
-            except RedisError:
-                raise
-            if status in _LIVE:
-                counts["live"] += 1
-            elif status == JobStatus.FAILED:
-                # Retries are spent: leave it pending for an operator (it shows in the pending queue).
-                counts["failed"] += 1
-            elif enqueue_moderation(redis, ctx.config.queue_name, comment_id):
-                counts["enqueued"] += 1
+        counts["pending"] += len(ids)
+        counts["live"] += sum(1 for i in ids if i in live)
+        # Retries spent: left pending for an operator (it shows in the pending queue).
+        counts["failed"] += sum(1 for i in ids if i in failed and i not in live)
+        orphans = [i for i in ids if i not in live and i not in failed]
+        if orphans and enqueue_moderation(redis, ctx.config.queue_name, orphans, ctx.config.moderation_batch_size):
+            counts["enqueued"] += len(orphans)
     if counts["enqueued"] or counts["failed"]:
         logger.info("reconcile: %s", counts)
     return counts
+
+
+def _comment_ids_in_jobs(queue: Queue, job_ids: list[str]) -> set[int]:
+    """Return the comment ids named by the moderation jobs among `job_ids`."""
+    ids: set[int] = set()
+    for start in range(0, len(job_ids), 500):
+        for job in Job.fetch_many(job_ids[start:start + 500], connection=queue.connection):
+            if job is not None:
+                ids.update(comment_ids_of(job.func_name, job.args))
+    return ids

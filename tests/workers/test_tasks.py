@@ -15,9 +15,12 @@ from sqlalchemy import create_engine, select, text
 
 from service.config import PROJECT_ROOT
 from service.models import Comment, VerdictRecord
-from service.queue import job_id_for
+from service.config import Config
+from service.queue import ModerationBatcher, batch_job_id, enqueue_moderation
 from service.sites import create_api_key
-from workers.tasks import moderate, reconcile
+from workers.context import WorkerContext
+from workers.filters import REGISTRY, register
+from workers.tasks import moderate, moderate_batch, reconcile
 from tests.factories import post_comment
 
 
@@ -35,6 +38,7 @@ def test_comment_accepted_while_redis_is_down_is_decided_after_it_returns(
     assert response.status_code == 202
     comment_id = response.get_json()["id"]
     assert _status(app, comment_id) == "pending"
+    app.extensions["moderato.batcher"].flush()  # its enqueue is tried, and fails, while Redis is down
 
     redis_server.start()  # it comes back empty: the job was never queued
     assert run_worker() == 0
@@ -47,6 +51,7 @@ def test_comment_accepted_while_redis_is_down_is_decided_after_it_returns(
 
 def test_reconciler_leaves_queued_jobs_alone(client, app, worker_context, redis_client, config):
     post_comment(client)
+    app.extensions["moderato.batcher"].flush()
     counts = reconcile(worker_context)
     assert counts == {"pending": 1, "enqueued": 0, "live": 1, "failed": 0}
     assert Queue(config.queue_name, connection=redis_client).count == 1
@@ -54,6 +59,7 @@ def test_reconciler_leaves_queued_jobs_alone(client, app, worker_context, redis_
 
 def test_reconciler_re_enqueues_when_redis_lost_the_job(client, app, worker_context, redis_client, run_worker):
     comment_id = post_comment(client).get_json()["id"]
+    app.extensions["moderato.batcher"].flush()
     redis_client.flushall()  # Redis restarted without its data
     assert reconcile(worker_context)["enqueued"] == 1
     assert run_worker() == 1
@@ -125,5 +131,89 @@ def test_moderate_tolerates_a_missing_comment(worker_context):
     assert moderate(123456, worker_context) == "missing"
 
 
-def test_job_id_is_one_per_comment():
-    assert job_id_for(7) == "moderate-7"
+def test_batch_job_id_names_its_first_comment_and_size():
+    assert batch_job_id([7]) == "moderate-7-1"
+    assert batch_job_id([7, 9, 12]) == "moderate-7-3"
+
+
+def test_comments_accepted_within_the_window_share_one_job(client, app, config, redis_client, run_worker):
+    ids = [post_comment(client, text=f"第{n}条评论，说说我的看法").get_json()["id"] for n in range(3)]
+    app.extensions["moderato.batcher"].flush()
+    queue = Queue(config.queue_name, connection=redis_client)
+    jobs = queue.get_jobs()
+    assert [job.args for job in jobs] == [(ids,)]
+    assert run_worker() == 1
+    assert {_status(app, i) for i in ids} == {"approved"}
+
+
+def test_the_batcher_thread_enqueues_without_being_asked(client, app, config, redis_client):
+    comment_id = post_comment(client).get_json()["id"]
+    queue = Queue(config.queue_name, connection=redis_client)
+    deadline = time.monotonic() + 10
+    while queue.count == 0:
+        assert time.monotonic() < deadline, "the batch was never enqueued"
+        time.sleep(0.01)
+    assert queue.get_jobs()[0].args == ([comment_id],)
+
+
+def test_a_window_of_zero_enqueues_inside_the_request(app, config, redis_client):
+    batcher = ModerationBatcher(redis_client, config.queue_name, window=0, batch_size=50)
+    batcher.add(41)
+    assert Queue(config.queue_name, connection=redis_client).get_jobs()[0].args == ([41],)
+
+
+def test_a_large_backlog_is_cut_into_batches(config, redis_client):
+    assert enqueue_moderation(redis_client, config.queue_name, range(1, 121), batch_size=50)
+    jobs = Queue(config.queue_name, connection=redis_client).get_jobs()
+    assert [len(job.args[0]) for job in jobs] == [50, 50, 20]
+
+
+def test_a_batch_run_twice_decides_each_comment_once(client, app, worker_context):
+    ids = [post_comment(client, text=f"评论{n}：支持这个决定").get_json()["id"] for n in range(3)]
+    assert moderate_batch(ids, worker_context) == {i: "approved" for i in ids}
+    assert moderate_batch(ids + [123456], worker_context) == {**{i: "approved" for i in ids}, 123456: "missing"}
+    with app.extensions["moderato.db"].read() as session:
+        for comment_id in ids:
+            verdicts = session.scalars(select(VerdictRecord).where(VerdictRecord.comment_id == comment_id)).all()
+            assert verdicts and len(verdicts) == len({v.filter for v in verdicts})
+
+
+class _ExplodingFilter:
+    """A filter with a bug that only one comment's text triggers."""
+
+    name = "test_exploding"
+
+    @classmethod
+    def from_options(cls, options):  # type: ignore[no-untyped-def]
+        return cls()
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        if "BOOM" in ctx.comment.text:
+            raise ValueError("a bug in a filter")
+        from workers.filters.base import allow
+
+        return allow(self.name)
+
+
+def test_a_comment_whose_filters_raise_does_not_hold_back_its_batch(client, app, config, redis_client):
+    register(_ExplodingFilter)
+    context = WorkerContext(Config(**{**config.__dict__, "filters": ("length", "test_exploding")}))
+    try:
+        ids = [post_comment(client, text=text).get_json()["id"] for text in ("好文章", "BOOM 一下", "写得不错")]
+        app.extensions["moderato.batcher"].flush()
+        Queue(config.queue_name, connection=redis_client).empty()
+        assert moderate_batch(ids, context) == {ids[0]: "approved", ids[1]: "split-off", ids[2]: "approved"}
+        assert _status(app, ids[1]) == "pending"
+        # The bad comment now has a job of its own, which fails alone and is kept for an operator.
+        jobs = Queue(config.queue_name, connection=redis_client).get_jobs()
+        assert [job.args for job in jobs] == [([ids[1]],)]
+    finally:
+        context.db.dispose()
+        REGISTRY.pop("test_exploding", None)
+
+
+def test_reconciler_reads_the_comments_of_batched_jobs(client, app, worker_context, redis_client, config):
+    ids = [post_comment(client, text=f"排队中的评论{n}").get_json()["id"] for n in range(3)]
+    app.extensions["moderato.batcher"].flush()
+    assert reconcile(worker_context) == {"pending": 3, "enqueued": 0, "live": 3, "failed": 0}
+    assert Queue(config.queue_name, connection=redis_client).count == 1
