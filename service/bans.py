@@ -28,20 +28,33 @@ def author_key_column():  # type: ignore[no-untyped-def]
 
 def ban_query(site_id: int, author_key: str | None, ip_hash: str | None, now: datetime | None = None):  # type: ignore[no-untyped-def]
     """Return the SELECT of the ban in force on the site for the author or hashed IP (shadow bans first)."""
+    query = bans_query(site_id, [author_key] if author_key else [], [ip_hash] if ip_hash else [], now)
+    return None if query is None else query.limit(1)
+
+
+def bans_query(site_id: int, author_keys: list[str], ip_hashes: list[str], now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Return the SELECT of every ban in force on the site for any of the authors or hashed IPs."""
     now = now or utcnow()
     who = []
-    if author_key:
-        who.append(Ban.author_key == author_key)
-    if ip_hash:
-        who.append(Ban.ip_hash == ip_hash)
+    if author_keys:
+        who.append(Ban.author_key.in_(sorted(set(author_keys))))
+    if ip_hashes:
+        who.append(Ban.ip_hash.in_(sorted(set(ip_hashes))))
     if not who:
         return None
     return (
         select(Ban)
         .where(Ban.site_id == site_id, Ban.lifted_at.is_(None), or_(Ban.until.is_(None), Ban.until > now), or_(*who))
         .order_by(Ban.shadow.desc(), Ban.id)
-        .limit(1)
     )
+
+
+def ban_for(bans: list, author_key: str | None, ip_hash: str | None):  # type: ignore[no-untyped-def]
+    """Return the ban among `bans` (in `bans_query` order) that applies to the author or hashed IP, or None."""
+    for ban in bans:
+        if (author_key and ban.author_key == author_key) or (ip_hash and ban.ip_hash == ip_hash):
+            return ban
+    return None
 
 
 def active_ban(session: Session, site_id: int, author_key: str | None, ip_hash: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service.exceptions import CommentNotFound, Conflict
@@ -24,48 +24,36 @@ def record_filter_decisions(conn: Session | Connection,
                             decisions: Iterable[tuple[int, CommentStatus, list[dict[str, Any]]]]) -> list[int]:
     """Store the filters' decisions and verdicts of the comments still pending; return the ids decided.
 
-    Each status change is a conditional UPDATE, so two runs of the same job cannot both decide. The
-    caller commits: a worker stores a whole batch in one transaction.
+    Each status change is a conditional UPDATE, so two runs of the same job cannot both decide. Comments
+    with the same outcome and reasons are updated by one statement (a batch has few distinct ones), and
+    the caller commits: a worker stores a whole batch in one transaction.
     """
     now = utcnow()
-    decided: list[int] = []
-    verdict_rows: list[dict[str, Any]] = []
+    verdicts_of: dict[int, list[dict[str, Any]]] = {}
+    groups: dict[tuple[CommentStatus, tuple[str, ...]], list[int]] = {}
     for comment_id, status, verdicts in decisions:
         author_reasons = list(AUTHOR_REASONS.get(status, []))
         if status is CommentStatus.REJECTED:
             author_reasons += [r for v in verdicts if v["action"] == "reject" for r in v["reasons"][:1]][:3]
-        result = conn.execute(
-            _DECIDE_PENDING,
-            {"comment_id": comment_id, "status": status.value, "decided_by": DecidedBy.FILTERS.value,
-             "decided_at": now, "reasons": author_reasons},
-        )
-        if result.rowcount != 1:
-            continue
-        decided.append(comment_id)
-        verdict_rows += [
-            {"comment_id": comment_id, "filter": v["filter"], "action": v["action"], "score": v["score"],
-             "reasons": v["reasons"], "spans": v["spans"], "created_at": now}
-            for v in verdicts
-        ]
+        groups.setdefault((status, tuple(author_reasons)), []).append(comment_id)
+        verdicts_of[comment_id] = verdicts
+    decided: list[int] = []
+    for (status, reasons), ids in groups.items():
+        decided += conn.execute(
+            update(Comment)
+            .where(Comment.id.in_(ids), Comment.status == CommentStatus.PENDING.value)
+            .values(status=status.value, decided_by=DecidedBy.FILTERS.value, decided_at=now, reasons=list(reasons))
+            .returning(Comment.id)
+        ).scalars().all()
+    verdict_rows = [
+        {"comment_id": comment_id, "filter": v["filter"], "action": v["action"], "score": v["score"],
+         "reasons": v["reasons"], "spans": v["spans"], "created_at": now}
+        for comment_id in decided for v in verdicts_of[comment_id]
+    ]
     if verdict_rows:
         # One multi-row INSERT for the batch rather than ORM objects: it runs for every comment.
         conn.execute(insert(VerdictRecord), verdict_rows)
-    return decided
-
-
-def record_filter_decision(conn: Session | Connection, comment_id: int, status: CommentStatus,
-                           verdicts: Iterable[dict[str, Any]]) -> bool:
-    """Store one comment's decision if it is still pending; return whether it was."""
-    return bool(record_filter_decisions(conn, [(comment_id, status, list(verdicts))]))
-
-
-# Built once: it runs for every comment a worker decides.
-_DECIDE_PENDING = (
-    update(Comment)
-    .where(Comment.id == bindparam("comment_id"), Comment.status == CommentStatus.PENDING.value)
-    .values({name: bindparam(name, type_=Comment.__table__.c[name].type)
-             for name in ("status", "decided_by", "decided_at", "reasons")})
-)
+    return sorted(decided)
 
 
 def moderate(session: Session, comment_id: int, new_status: CommentStatus, moderator: str,

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from service.config import Config
 from service.db import Database
-from service.bans import ban_query
+from service.bans import ban_for, bans_query
 from service.models import Site, WordEntry
 from service.redis_conn import connect
 from service.trust import AuthorStanding, standing_with_ban
@@ -72,16 +72,18 @@ class WorkerContext:
         self._site_options[site_id] = (now, version, options)
         return version, options
 
-    def standing(self, conn: Connection, site_id: int, settings: dict[str, Any], author_key: str,
-                 ip_hash: str | None) -> AuthorStanding:
-        """Return the author's standing on the site: the ban in force, trust, and the site's mode.
+    def standings(self, conn: Connection, site_id: int, settings: dict[str, Any],
+                  authors: list[tuple[str, str | None]]) -> list[AuthorStanding]:
+        """Return the standing on the site of each (author key, hashed IP): ban in force, trust, site mode.
 
-        The ban is looked up on a Core connection and the settings come with the comment, so a new ban
-        or setting applies to the very next comment; the rules are service.trust.standing_with_ban's.
+        The bans of the whole batch are read in one query on a Core connection, and the settings come
+        with the comments, so a new ban or setting applies to the very next job; the rules are
+        service.trust.standing_with_ban's.
         """
-        query = ban_query(site_id, author_key, ip_hash)
-        ban = conn.execute(query).first() if query is not None else None  # a row with the Ban's columns
-        return standing_with_ban(conn, site_id, settings, author_key, ban)
+        query = bans_query(site_id, [a for a, _ in authors if a], [ip for _, ip in authors if ip])
+        bans = conn.execute(query).all() if query is not None else []  # rows with the Ban's columns
+        return [standing_with_ban(conn, site_id, settings, author_key, ban_for(bans, author_key, ip_hash))
+                for author_key, ip_hash in authors]
 
     def pipeline_for(self, site_id: int) -> Pipeline:
         """Return the pipeline for a site, rebuilt only when the site's options change."""

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
 from rq.registry import StartedJobRegistry
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.bans import apply_ban
@@ -17,6 +17,7 @@ from service.models import Comment, CommentStatus, Site, Thread, utcnow
 from service.moderation import record_filter_decisions
 from service.queue import comment_ids_of, enqueue_moderation
 from service.signals import comment_decided
+from service.trust import AuthorStanding
 from workers.context import WorkerContext, worker_context
 from workers.filters.base import Action, CommentInput
 
@@ -63,18 +64,11 @@ def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None)
     # Core connections and plain columns rather than ORM sessions: this runs for every comment, and the
     # ORM's bookkeeping cost more CPU here than the queries themselves.
     with ctx.db.read_connection() as conn:
-        rows = {row.id: row for row in conn.execute(_SELECT_COMMENTS, {"comment_ids": ids})}
-        for comment_id in ids:
-            row = rows.get(comment_id)
-            if row is None:
-                logger.warning("comment %s does not exist; nothing to moderate", comment_id)
-                outcomes[comment_id] = "missing"
-                continue
-            if row.status != CommentStatus.PENDING.value:
-                outcomes[comment_id] = row.status
-                continue
-            author_key = row.user_id or row.author  # as service.bans.author_key_of
-            standing = ctx.standing(conn, row.site_id, row.settings or {}, author_key, row.ip_hash)
+        pending = _pending_rows(conn, ids, outcomes)
+        standings = _standings(ctx, conn, pending)
+        for row in pending:
+            comment_id = row.id
+            author_key, standing = row.user_id or row.author, standings[row.id]
             if standing.ban is not None:
                 # A banned author's comment is refused without running the filters.
                 banned.append((comment_id, standing.ban))
@@ -119,6 +113,33 @@ def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None)
         outcomes[comment_id] = status.value
         comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by=decided_by)
     return outcomes
+
+
+def _pending_rows(conn: Connection, ids: list[int], outcomes: dict[int, str]) -> list[Row]:
+    """Return the rows of the comments still pending, noting the others' outcomes."""
+    rows = {row.id: row for row in conn.execute(_SELECT_COMMENTS, {"comment_ids": ids})}
+    pending = []
+    for comment_id in ids:
+        row = rows.get(comment_id)
+        if row is None:
+            logger.warning("comment %s does not exist; nothing to moderate", comment_id)
+            outcomes[comment_id] = "missing"
+        elif row.status != CommentStatus.PENDING.value:
+            outcomes[comment_id] = row.status
+        else:
+            pending.append(row)
+    return pending
+
+
+def _standings(ctx: WorkerContext, conn: Connection, rows: list[Row]) -> dict[int, AuthorStanding]:
+    """Return each comment's author standing, reading the bans of a site's comments in one query."""
+    standings: dict[int, AuthorStanding] = {}
+    for site_id in {row.site_id for row in rows}:
+        site_rows = [row for row in rows if row.site_id == site_id]
+        authors = [(row.user_id or row.author, row.ip_hash) for row in site_rows]  # as bans.author_key_of
+        found = ctx.standings(conn, site_id, site_rows[0].settings or {}, authors)
+        standings.update({row.id: standing for row, standing in zip(site_rows, found)})
+    return standings
 
 
 def reconcile(context: WorkerContext | None = None) -> dict[str, int]:
