@@ -71,7 +71,7 @@ def main() -> None:
     try:
         key = stack.api_key()
         if args.workers_during_load:
-            stack.start_workers()
+            stack.start_workers(wait=True)
         host = f"127.0.0.1:{stack.port}"
         texts = load_texts()
         print(f"{len(texts)} distinct comment texts, posted in turn")
@@ -89,9 +89,14 @@ def main() -> None:
               f"accepted {accepted} ({accepted / result.elapsed:.0f}/s), other statuses "
               f"{ {k: v for k, v in result.statuses.items() if k != 202} }, errors {result.errors}")
         print(f"POST -> 202 latency: {summary(result.latencies)}")
+        engine = create_engine(Config(database_url=stack.database_url).resolved_database_url())
+        if args.workers_during_load:
+            with engine.connect() as conn:
+                backlog = conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
+            # Workers that keep up leave only the last fraction of a second behind them.
+            print(f"pending when the load stopped: {backlog} ({backlog / max(accepted, 1):.1%} of those accepted)")
         if not args.workers_during_load:
             stack.start_workers()
-        engine = create_engine(Config(database_url=stack.database_url).resolved_database_url())
         deadline = time.monotonic() + 600
         while True:
             with engine.connect() as conn:
@@ -117,7 +122,7 @@ def main() -> None:
             statuses[status] = statuses.get(status, 0) + 1
         span = decided_times[-1] - decided_times[0] if len(decided_times) > 1 else float("nan")
         print(f"decided {len(rows)} of {accepted} ({statuses}); still pending {left}")
-        print(f"decided/s while draining with {args.workers} workers: {len(rows) / span:.0f}")
+        print(f"decided/s, first to last decision, with {args.workers} workers: {len(rows) / span:.0f}")
         print(f"submit -> decision latency: p50 {percentile(latencies, 50):.2f} s, "
               f"p95 {percentile(latencies, 95):.2f} s, p99 {percentile(latencies, 99):.2f} s"
               + ("" if args.workers_during_load else " (workers started after the load: includes the backlog)"))

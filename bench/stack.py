@@ -58,11 +58,22 @@ class Stack:
             time.sleep(0.2)
         return self
 
-    def start_workers(self) -> None:
-        """Start the RQ workers."""
+    def start_workers(self, wait: bool = False) -> None:
+        """Start the RQ workers; with `wait`, return once each has loaded its model and registered."""
         for _ in range(self.workers):
             self.procs.append(subprocess.Popen([sys.executable, "-m", "workers", "work"], env=self.env,
                                                cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL))
+        if wait:
+            from redis import Redis
+            from rq import Worker
+
+            redis = Redis.from_url(self.redis.url)
+            deadline = time.monotonic() + 120
+            while Worker.count(connection=redis) < self.workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the workers did not start")
+                time.sleep(0.2)
+            redis.close()
 
     def api_key(self) -> str:
         """Create an API key for the benchmark site."""
