@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
@@ -104,6 +105,14 @@ def _register_error_handlers(app: Flask) -> None:
         status = err.code or 500
         body = {"error": {"code": _HTTP_CODES.get(status, "http_error"), "message": err.description}}
         return jsonify(body), status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(err: Exception):  # type: ignore[no-untyped-def]
+        # The database went away (a restart, a failover): the pool reconnects on the next request.
+        logger.warning("database unavailable: %s", type(err.orig if hasattr(err, "orig") else err).__name__)
+        body = {"error": {"code": "service_unavailable", "message": "The database is unavailable; try again."}}
+        return jsonify(body), 503
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.factories import comment_payload, post_comment
 
@@ -116,3 +117,16 @@ def test_odd_json_never_produces_a_500(client, payload):
     response = client.post("/api/comments", data=payload, content_type="application/json")
     assert 400 <= response.status_code < 500
     assert response.get_json()["error"]["code"]
+
+
+def test_a_restarted_database_fails_one_request_with_503_then_the_pool_reconnects(client, config):
+    if not config.database_url.startswith("postgresql"):
+        pytest.skip("a server restart is PostgreSQL's; SQLite has no connections to lose")
+    assert post_comment(client).status_code == 202  # the app's pool now holds a connection
+    engine = create_engine(config.resolved_database_url())
+    with engine.begin() as conn:  # what a restart does to every connection the app holds
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    engine.dispose()
+    _error(post_comment(client), 503, "service_unavailable")
+    assert post_comment(client).status_code == 202
