@@ -106,7 +106,7 @@ class ModerationBatcher:
     def flush(self) -> None:
         """Enqueue what is waiting now, and wait for a batch the thread is enqueueing (tests, shutdown)."""
         if self._pid != os.getpid():
-            return  # nothing was added in this process (a forked child holds its parent's copy)
+            return  # nothing was added in this process
         with self._cond:
             ids, self._waiting = self._waiting, []
             while self._inflight:
@@ -123,11 +123,16 @@ class ModerationBatcher:
         with self._cond:
             if self._pid == os.getpid():
                 return
-            # After a fork the parent's thread and lock state are not ours: start afresh.
-            self._cond = threading.Condition()
-            self._waiting, self._inflight = [], 0
             self._pid = os.getpid()
             threading.Thread(target=self._run, name="moderation-batcher", daemon=True).start()
+
+    @classmethod
+    def _reset_in_child(cls) -> None:
+        # Right after a fork, before any other thread runs: the parent's thread did not come along, and
+        # its lock may have been held at the fork. The waiting ids are the parent's to enqueue.
+        for batcher in list(cls._instances):
+            batcher._cond = threading.Condition()
+            batcher._waiting, batcher._inflight, batcher._pid = [], 0, None
 
     def _run(self) -> None:
         while True:
@@ -150,6 +155,7 @@ class ModerationBatcher:
 
 
 atexit.register(ModerationBatcher.flush_all)
+os.register_at_fork(after_in_child=ModerationBatcher._reset_in_child)
 
 
 PREVIEW_JOB = "workers.preview.preview_text"

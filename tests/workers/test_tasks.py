@@ -217,3 +217,19 @@ def test_reconciler_reads_the_comments_of_batched_jobs(client, app, worker_conte
     app.extensions["moderato.batcher"].flush()
     assert reconcile(worker_context) == {"pending": 3, "enqueued": 0, "live": 3, "failed": 0}
     assert Queue(config.queue_name, connection=redis_client).count == 1
+
+
+def test_a_forked_web_process_runs_its_own_batcher(config, redis_client):
+    # gunicorn --preload builds the app, and its batcher, before forking the web workers.
+    batcher = ModerationBatcher(redis_client, config.queue_name, window=0.01, batch_size=50)
+    batcher.add(1)
+    batcher.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: its parent's thread did not come along
+        try:
+            batcher.add(2)
+            batcher.flush()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert sorted(job.args for job in Queue(config.queue_name, connection=redis_client).get_jobs()) == [([1],), ([2],)]
