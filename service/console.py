@@ -45,7 +45,16 @@ _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
 WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "ads_fraud", "illegal_goods")
 WORD_ACTIONS = ("flag", "hold", "reject", "allow")
 CAPTCHA_POLICIES = ("always", "guests", "never")
-THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "spam_hold_at", "spam_reject_at")
+# workers/policy.py reads these: `abuse_*` sets both languages, `abuse_zh_*` / `abuse_en_*` one of them.
+THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "abuse_zh_hold_at", "abuse_zh_reject_at",
+                  "abuse_en_hold_at", "abuse_en_reject_at", "spam_hold_at", "spam_reject_at")
+# Each pair of (hold, reject) names a site's thresholds may combine into: a language's own setting wins
+# over the score's, so `abuse_hold_at` with `abuse_en_reject_at` is a pair too.
+_THRESHOLD_PAIRS = (
+    ("abuse", ("abuse_zh_hold_at", "abuse_hold_at"), ("abuse_zh_reject_at", "abuse_reject_at")),
+    ("abuse", ("abuse_en_hold_at", "abuse_hold_at"), ("abuse_en_reject_at", "abuse_reject_at")),
+    ("spam", ("spam_hold_at",), ("spam_reject_at",)),
+)
 
 
 def init_app(app: Flask) -> None:
@@ -633,11 +642,13 @@ def save_settings(site_id: int) -> Response:
                 settings.pop(key, None)
             else:
                 settings[key] = value
-        for name in ("abuse", "spam"):
-            hold, reject = settings.get(f"{name}_hold_at"), settings.get(f"{name}_reject_at")
+        for name, hold_keys, reject_keys in _THRESHOLD_PAIRS:
+            hold_key = next((k for k in hold_keys if settings.get(k) is not None), hold_keys[0])
+            reject_key = next((k for k in reject_keys if settings.get(k) is not None), reject_keys[0])
+            hold, reject = settings.get(hold_key), settings.get(reject_key)
             if hold is not None and reject is not None and hold > reject:
                 raise InvalidField(f"The {name} hold threshold must not pass the reject threshold.",
-                                   field=f"{name}_hold_at")
+                                   field=hold_key)
         site.settings = settings
         site.origins = origins
         record_event(db_session, principal.username, "site.settings", site_id, f"site:{site.name}",

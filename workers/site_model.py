@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from workers.filters.classifier import FeatureSpec, LinearClassifier, features, is_chinese, sigmoid
+from workers.filters.classifier import FeatureSpec, LinearClassifier, features, language_of, sigmoid
 
 ADAPTER_BITS = 16
 _ADAPTER_MASK = (1 << ADAPTER_BITS) - 1
@@ -30,8 +30,7 @@ def adapter_buckets(text: str) -> np.ndarray:
 
 def base_logit(classifier: LinearClassifier, text: str) -> float:
     """Return the shared model's abuse log-odds for a normalised text (the head for its language)."""
-    head = classifier.heads["abuse_zh"] if is_chinese(text) else classifier.heads["abuse_en"]
-    return head.logit(text)
+    return classifier.heads[f"abuse_{language_of(text)}"].logit(text)
 
 
 @dataclass(frozen=True)

@@ -454,3 +454,25 @@ def test_thread_threads_link_and_history_counts(app, client, run_worker):
         thread = session.scalars(select(Thread)).first()
     assert f"thread={thread.key}".replace("/", "%2F") in page or f"thread={thread.key}" in page
 
+
+
+def test_admins_set_abuse_thresholds_per_language_and_crossed_pairs_are_refused(app, client):
+    make_user(app, "chief", role="admin")
+    login(client, "chief")
+    assert console_post(client, "/console/sites", {"name": "bilingual"}).status_code == 303
+    with _db(app).read() as session:
+        site = session.scalars(select(Site).where(Site.name == "bilingual")).one()
+    response = console_post(client, f"/console/sites/{site.id}/settings", {
+        "abuse_hold_at": "0.3", "abuse_en_hold_at": "0.05", "abuse_en_reject_at": "0.7"})
+    assert response.status_code == 303
+    with _db(app).read() as session:
+        settings = session.get(Site, site.id).settings
+        assert (settings["abuse_hold_at"], settings["abuse_en_hold_at"], settings["abuse_en_reject_at"]) == (0.3, 0.05, 0.7)
+        assert "abuse_zh_hold_at" not in settings
+    page = client.get(f"/console/sites?site={site.id}").get_data(as_text=True)
+    assert 'name="abuse_en_hold_at" value="0.05"' in page
+    # The site-wide hold threshold would pass the English reject threshold.
+    crossed = console_post(client, f"/console/sites/{site.id}/settings", {"abuse_hold_at": "0.8", "abuse_en_reject_at": "0.7"})
+    assert crossed.status_code == 400
+    with _db(app).read() as session:
+        assert session.get(Site, site.id).settings["abuse_hold_at"] == 0.3

@@ -56,3 +56,55 @@ def test_spam_score_alone_can_reject() -> None:
 def test_flag_alone_approves() -> None:
     flagged = Verdict("links", Action.FLAG, 0.1, ("1 link(s)",))
     assert decide(Decision(Action.ALLOW, (flagged,))).outcome is Outcome.APPROVE
+
+
+def scored_in(language: str, abuse: float) -> ScoredVerdict:
+    return ScoredVerdict("classifier", Action.ALLOW, abuse, scores=(("abuse", abuse), ("spam", 0.0)),
+                         language=language)
+
+
+def test_chinese_and_english_texts_of_the_same_score_are_judged_by_their_own_thresholds() -> None:
+    zh, en = DEFAULT_POLICIES["abuse_zh"], DEFAULT_POLICIES["abuse_en"]
+    assert zh != en
+    # A score between the two languages' hold thresholds holds one language's text and not the other's.
+    score = (zh.hold_at + en.hold_at) / 2
+    outcomes = {language: decide(Decision(Action.ALLOW, (scored_in(language, score),))).outcome
+                for language in ("zh", "en")}
+    stricter = "zh" if zh.hold_at < en.hold_at else "en"
+    assert outcomes[stricter] is Outcome.HOLD
+    assert outcomes["en" if stricter == "zh" else "zh"] is Outcome.APPROVE
+
+
+def test_site_sets_one_language_thresholds_without_touching_the_other() -> None:
+    policy = SitePolicy.from_options({"abuse_en_hold_at": 0.6, "abuse_en_reject_at": 0.95,
+                                      "abuse_zh_hold_at": 0.2, "abuse_zh_reject_at": 0.7})
+    decision = Decision(Action.ALLOW, (scored_in("en", 0.65),))
+    assert decide(decision, policy).reasons == ("classifier: abuse 0.65 >= 0.60",)
+    assert decide(decision, policy).outcome is Outcome.HOLD
+    assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.65),)), policy).outcome is Outcome.HOLD
+    assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.75),)), policy).outcome is Outcome.REJECT
+    assert decide(Decision(Action.ALLOW, (scored_in("en", 0.75),)), policy).outcome is Outcome.HOLD
+    only_en = SitePolicy.from_options({"abuse_en_hold_at": 0.6, "abuse_en_reject_at": 0.95})
+    assert only_en.policy("abuse", "zh") == DEFAULT_POLICIES["abuse_zh"]
+
+
+def test_site_wide_abuse_thresholds_set_both_languages_and_a_language_option_wins() -> None:
+    policy = SitePolicy.from_options({"abuse_reject_at": 0.9, "abuse_hold_at": 0.4, "abuse_en_hold_at": 0.7})
+    assert policy.policy("abuse", "zh") == Policy(reject_at=0.9, hold_at=0.4)
+    assert policy.policy("abuse", "en") == Policy(reject_at=0.9, hold_at=0.7)
+    assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.5),)), policy).outcome is Outcome.HOLD
+    assert decide(Decision(Action.ALLOW, (scored_in("en", 0.5),)), policy).outcome is Outcome.APPROVE
+
+
+def test_a_score_without_a_language_is_judged_by_the_chinese_thresholds() -> None:
+    policy = SitePolicy.from_options({"abuse_zh_hold_at": 0.3, "abuse_en_hold_at": 0.45})
+    assert decide(Decision(Action.ALLOW, (scored(0.5, 0.0),)), policy).outcome is Outcome.HOLD
+
+
+def test_an_old_site_wide_hold_threshold_above_the_english_reject_threshold_still_builds() -> None:
+    policy = SitePolicy.from_options({"abuse_hold_at": 0.7})
+    assert policy.policy("abuse", "zh") == Policy(reject_at=DEFAULT_POLICIES["abuse_zh"].reject_at, hold_at=0.7)
+    english = DEFAULT_POLICIES["abuse_en"].reject_at
+    assert policy.policy("abuse", "en") == Policy(reject_at=english, hold_at=min(0.7, english))
+    with pytest.raises(ValueError):
+        SitePolicy.from_options({"abuse_en_hold_at": 0.9, "abuse_en_reject_at": 0.5})

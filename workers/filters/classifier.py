@@ -93,6 +93,11 @@ def is_chinese(text: str) -> bool:
     return cjk >= 2 and cjk >= len(_LATIN_WORD.findall(text))
 
 
+def language_of(text: str) -> str:
+    """Return "zh" or "en": the language whose abuse model, and thresholds, judge a normalised text."""
+    return "zh" if is_chinese(text) else "en"
+
+
 def sigmoid(z: float) -> float:
     """Return the probability of log-odds `z`."""
     # Written this way so that large |z| never overflows math.exp.
@@ -156,7 +161,7 @@ class LinearClassifier:
 
     def scores(self, text: str) -> dict[str, float]:
         """Return the abuse and spam probabilities of a normalised text."""
-        abuse = self.heads["abuse_zh"] if is_chinese(text) else self.heads["abuse_en"]
+        abuse = self.heads[f"abuse_{language_of(text)}"]
         return {"abuse": abuse.probability(text), "spam": self.heads["spam"].probability(text)}
 
     def save(self, path: Path) -> None:
@@ -211,6 +216,7 @@ class ScoredVerdict(Verdict):
 
     scores: tuple[tuple[str, float], ...] = ()
     unjudged: tuple[str, ...] = ()  # scores outside the model's training domain, not acted on
+    language: str = ""  # "zh" or "en": whose model gave the abuse score, and whose thresholds judge it
 
     def score_map(self) -> dict[str, float]:
         """Return the named probabilities as a dict."""
@@ -282,10 +288,13 @@ class ClassifierFilter:
         # Spaced-out text (傻*逼, 黑 人) is scored without its separators: the model learnt words whole.
         text = norm.compact if spaced_out_share(norm) >= 0.6 else norm.text
         scores = self._scores(text)
+        # The same routing that picked the abuse model picks its thresholds: each model's probabilities
+        # carry its own training set's habits (Davidson's tweets are 83% offensive, COLD is balanced).
+        language = language_of(text)
         # The spam model learnt English SMS only: on Chinese text it reacts to links and numbers, not to
         # spam, so there it is reported but not acted on; the contact and link rules judge Chinese spam.
         unjudged = ("spam",) if is_chinese(_LINKISH.sub(" ", text)) else ()
-        action, reasons = self.policy.judge({k: v for k, v in scores.items() if k not in unjudged})
+        action, reasons = self.policy.judge({k: v for k, v in scores.items() if k not in unjudged}, language)
         return ScoredVerdict(
             filter=self.name,
             action=action,
@@ -293,10 +302,11 @@ class ClassifierFilter:
             reasons=tuple(reasons),
             scores=tuple(sorted(scores.items())),
             unjudged=unjudged,
+            language=language,
         )
 
 
 __all__ = [
     "Action", "Classifier", "ClassifierFilter", "FeatureSpec", "LinearClassifier", "LinearHead", "MODEL_PATH",
-    "ScoredVerdict", "features", "is_chinese", "load_classifier",
+    "ScoredVerdict", "features", "is_chinese", "language_of", "load_classifier",
 ]

@@ -102,3 +102,24 @@ def test_spaced_out_text_is_scored_without_its_separators():
     plain = dict(flt.check(FilterContext(comment=CommentInput(text=original))).scores)["abuse"]
     evasive = dict(flt.check(FilterContext(comment=CommentInput(text=spaced))).scores)["abuse"]
     assert plain >= 0.5 and evasive >= 0.5
+
+
+def test_each_text_is_judged_by_the_thresholds_of_its_language() -> None:
+    chinese, english = check("今天天气不错"), check("K tell me anything about you.")
+    assert (chinese.language, english.language) == ("zh", "en")
+    # Thresholds that hold anything in one language and approve anything in the other.
+    zh_strict = ClassifierFilter.from_options({"abuse_zh_hold_at": 0.0, "abuse_en_hold_at": 1.0,
+                                               "abuse_en_reject_at": 1.0, "spam_hold_at": 1.0, "spam_reject_at": 1.0})
+    assert check("今天天气不错", zh_strict).action is Action.HOLD
+    assert check("K tell me anything about you.", zh_strict).action is Action.ALLOW
+    en_strict = ClassifierFilter.from_options({"abuse_en_hold_at": 0.0, "abuse_zh_hold_at": 1.0,
+                                               "abuse_zh_reject_at": 1.0, "spam_hold_at": 1.0, "spam_reject_at": 1.0})
+    assert check("今天天气不错", en_strict).action is Action.ALLOW
+    assert check("K tell me anything about you.", en_strict).action is Action.HOLD
+    assert check("K tell me anything about you.", en_strict).reasons[0].startswith("abuse")
+
+
+def test_everyday_english_is_approved_by_the_default_thresholds() -> None:
+    for text in ("K tell me anything about you.", "Ok lar... Joking wif u oni...",
+                 "Thanks for the write-up, see you at the meeting tomorrow"):
+        assert check(text).action is Action.ALLOW, text
