@@ -1,8 +1,12 @@
 """The database: one engine per process, sessions per request or job, SQLite tuned for safe concurrency."""
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -16,8 +20,6 @@ def make_engine(config: Config) -> Engine:
     url = config.resolved_database_url()
     if url.startswith("sqlite"):
         if ":memory:" not in url:
-            from pathlib import Path
-
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine, config.sqlite_synchronous)
@@ -55,6 +57,39 @@ def _tune_sqlite(engine: Engine, synchronous: str) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+class WriterTurns:
+    """Gives SQLite writers of every process their turn on one blocking OS lock (flock on a file).
+
+    SQLite has one writer at a time, and a writer that finds the database locked sleeps and polls
+    (1, 2, 5, 10 … 100 ms) until its busy timeout. Two web processes and the workers writing at once
+    made those sleeps the slowest requests' latency; a writer waiting on flock wakes as soon as the
+    lock is released. Threads of one process queue on a thread lock first (flock is per open file).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pid: int | None = None
+        self._thread_lock = threading.Lock()
+        self._fd = -1
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the writers' lock for the duration of the block."""
+        if self._pid != os.getpid():
+            # A forked child must not share its parent's open file (and lock), nor its thread lock.
+            self._thread_lock, self._fd, self._pid = threading.Lock(), self._open(), os.getpid()
+        with self._thread_lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
 class Database:
     """Holds the engine and session factories; created unbound and wired with `init_app`."""
 
@@ -63,12 +98,16 @@ class Database:
         self._reader: sessionmaker[Session] | None = None
         self._writer: sessionmaker[Session] | None = None
         self._write_engine: Engine | None = None
+        self._turns: WriterTurns | None = None
         if config is not None:
             self.configure(config)
 
     def configure(self, config: Config) -> None:
         """Create the engine and session factories for `config`."""
         self.engine = make_engine(config)
+        url = config.resolved_database_url()
+        self._turns = (WriterTurns(Path(url.removeprefix("sqlite:///") + ".writer-lock"))
+                       if url.startswith("sqlite") and ":memory:" not in url else None)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
@@ -89,7 +128,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         """Yield a session for writing; commit on success, roll back on error."""
         assert self._writer is not None, "Database is not configured"
-        with self._writer() as session:
+        with self._writer_turn(), self._writer() as session:
             with session.begin():
                 yield session
 
@@ -104,8 +143,11 @@ class Database:
     def write_connection(self) -> Iterator[Connection]:
         """Yield a Core connection in a write transaction; commit on success, roll back on error."""
         assert self._write_engine is not None, "Database is not configured"
-        with self._write_engine.begin() as conn:
+        with self._writer_turn(), self._write_engine.begin() as conn:
             yield conn
+
+    def _writer_turn(self) -> AbstractContextManager:
+        return self._turns.turn() if self._turns is not None else nullcontext()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
