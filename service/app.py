@@ -58,6 +58,9 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.register_blueprint(api)
     app.register_blueprint(moderation_api)
+    from service.metrics import metrics
+
+    app.register_blueprint(metrics)
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app

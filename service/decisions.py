@@ -10,6 +10,7 @@ from service.comments import ThreadCache
 from service.config import Config
 from service.db import Database
 from service.exceptions import CommentNotFound, ModeratoError
+from service.metrics import count_decisions
 from service.models import Comment, CommentStatus, Thread
 from service.moderation import moderate
 from service.signals import comment_decided
@@ -36,6 +37,7 @@ def decide(db: Database, redis: Redis, config: Config, principal: Principal, com
         moderate(session, comment_id, status, principal.username, note)
         site_id, thread_key = thread.site_id, thread.key
     ThreadCache(redis, config.thread_cache_ttl).invalidate(site_id, thread_key)
+    count_decisions(redis, [(status.value, "moderator")])
     comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by="moderator")
     return Outcome(comment_id, status.value)
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.bans import apply_ban
 from service.comments import ThreadCache
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
+from service.metrics import count_decisions
 from service.moderation import record_filter_decisions
 from service.queue import comment_ids_of, enqueue_moderation
 from service.signals import comment_decided
@@ -105,13 +106,16 @@ def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None)
     for site_id, thread_key in {thread for comment_id, thread in approved if comment_id in decided}:
         cache.invalidate(site_id, thread_key)
     outcomes.update({comment_id: "split-off" for comment_id in split_off})
+    counted = []
     for comment_id, status, decided_by in [(c, s, "filters") for c, s, _ in decisions] + [
             (c, CommentStatus.REJECTED, "ban") for c, _ in banned]:
         if comment_id not in decided:
             outcomes[comment_id] = "already-decided"
             continue
         outcomes[comment_id] = status.value
+        counted.append((status.value, decided_by))
         comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by=decided_by)
+    count_decisions(ctx.redis, counted)
     return outcomes
 
 

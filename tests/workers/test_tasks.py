@@ -224,8 +224,10 @@ def test_a_comment_whose_filters_raise_does_not_hold_back_its_batch(client, app,
 def test_reconciler_reads_the_comments_of_batched_jobs(client, app, worker_context, redis_client, config):
     ids = [post_comment(client, text=f"排队中的评论{n}").get_json()["id"] for n in range(3)]
     app.extensions["moderato.batcher"].flush()
+    queue = Queue(config.queue_name, connection=redis_client)
+    jobs = queue.count  # one, or two if the posts straddled a window
     assert reconcile(worker_context) == {"pending": 3, "enqueued": 0, "live": 3, "failed": 0}
-    assert Queue(config.queue_name, connection=redis_client).count == 1
+    assert queue.count == jobs
 
 
 def test_a_forked_web_process_runs_its_own_batcher(config, redis_client):
