@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from service.config import Config
 from service.embedded_redis import EmbeddedRedis, free_port
@@ -59,19 +60,39 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """Migrate the test PostgreSQL database once per session (from scratch)."""
+def postgres_url() -> Iterator[str | None]:
+    """Migrate a PostgreSQL database for this session, from scratch, on TEST_DATABASE_URL's server.
+
+    The session gets a database of its own (TEST_DATABASE_URL's name with this process's id), so two
+    runs on one server cannot drop each other's tables; where the role may not create databases, the
+    named database itself is used.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return None
-    url = Config(database_url=url).resolved_database_url()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
+        yield None
+        return
+    base = make_url(Config(database_url=url).resolved_database_url())
+    own = base.set(database=f"{base.database}_run{os.getpid()}")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+        session_url = own.render_as_string(hide_password=False)
+    except DBAPIError:
+        own = None
+        session_url = base.render_as_string(hide_password=False)
+        engine = create_engine(session_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(session_url)
+    yield session_url
+    if own is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=_database_params())
