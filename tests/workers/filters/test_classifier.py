@@ -123,3 +123,27 @@ def test_everyday_english_is_approved_by_the_default_thresholds() -> None:
     for text in ("K tell me anything about you.", "Ok lar... Joking wif u oni...",
                  "Thanks for the write-up, see you at the meeting tomorrow"):
         assert check(text).action is Action.ALLOW, text
+
+
+TWEETS = ("@maria_k Great piece on the council vote, thanks for sharing http://t.co/x7Kq2LmP9a #localnews",
+          "@CityLibrary the new opening hours start on Monday: http://t.co/Hs3nIFMueK")
+SMS_SPAM = ("WINNER!! As a valued network customer you have been selected to receive a £900 prize reward! "
+            "To claim call 09061701461. Claim code KL341. Valid 12 hours only.",
+            "FREE entry in 2 a wkly comp to win FA Cup final tkts 21st May 2005. Text FA to 87121 to receive "
+            "entry question(std txt rate)T&C's apply")
+
+
+def test_tweet_style_comment_with_a_mention_and_a_link_is_not_rejected_as_spam() -> None:
+    spam = DEFAULT_POLICIES["spam"]
+    for text in TWEETS:
+        verdict = check(text)
+        assert verdict.score_map()["spam"] < spam.hold_at, text
+        assert not any(reason.startswith("spam") for reason in verdict.reasons), text
+        assert verdict.action is not Action.REJECT, text
+
+
+def test_typical_sms_spam_is_still_rejected_as_spam() -> None:
+    for text in SMS_SPAM:
+        verdict = check(text)
+        assert verdict.action is Action.REJECT, text
+        assert any(reason.startswith("spam") for reason in verdict.reasons), text
