@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -58,57 +60,77 @@ def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None)
     ctx = context or worker_context()
     ids = sorted({int(i) for i in comment_ids})
     outcomes: dict[int, str] = {}
-    decisions: list[tuple[int, CommentStatus, list[dict]]] = []
-    banned: list[tuple[int, object]] = []
-    split_off: list[int] = []
-    approved: list[tuple[int, tuple[int, str]]] = []
     # Core connections and plain columns rather than ORM sessions: this runs for every comment, and the
     # ORM's bookkeeping cost more CPU here than the queries themselves.
     with ctx.db.read_connection() as conn:
         pending = _pending_rows(conn, ids, outcomes)
         standings = _standings(ctx, conn, pending)
-        for row in pending:
-            comment_id = row.id
-            author_key, standing = row.user_id or row.author, standings[row.id]
-            if standing.ban is not None:
-                # A banned author's comment is refused without running the filters.
-                banned.append((comment_id, standing.ban))
-                continue
-            comment_input = CommentInput(
-                text=row.text, author=row.author, email=row.email or "", thread=row.key, site_id=row.site_id,
-                comment_id=comment_id, ip_hash=row.ip_hash or "", author_key=author_key,
-            )
-            try:
-                decision = ctx.pipeline_for(row.site_id).run(comment_input, redis=ctx.redis)
-            except _TRANSIENT:
-                raise
-            except Exception:
-                if len(ids) == 1:
-                    raise  # alone already: RQ retries it, then keeps it in the failed registry
-                logger.exception("filters failed on comment %s; it gets a job of its own", comment_id)
-                split_off.append(comment_id)
-                continue
-            status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
-            decisions.append((comment_id, status, [v.to_dict() for v in decision.verdicts]))
-            if status is CommentStatus.APPROVED:
-                approved.append((comment_id, (row.site_id, row.key)))
+    judged = _judge(ctx, pending, standings, alone=len(ids) == 1)
     decided: set[int] = set()
-    if decisions:
+    if judged.decisions:
         with ctx.db.write_connection() as conn:
-            decided.update(record_filter_decisions(conn, decisions))
-    for comment_id, ban in banned:
+            decided.update(record_filter_decisions(conn, judged.decisions))
+    for comment_id, ban in judged.banned:
         with ctx.db.write() as session:
             if apply_ban(session, comment_id, ban):
                 decided.add(comment_id)
-    if split_off and not enqueue_moderation(ctx.redis, ctx.config.queue_name, split_off, batch_size=1):
+    if judged.split_off and not enqueue_moderation(ctx.redis, ctx.config.queue_name, judged.split_off,
+                                                   batch_size=1):
         raise RuntimeError("could not enqueue the comments split off the batch")
+    outcomes.update({comment_id: "split-off" for comment_id in judged.split_off})
+    _announce(ctx, judged, decided, outcomes)
+    return outcomes
+
+
+@dataclass
+class _Judged:
+    """What the filters (or a ban) made of a batch's pending comments, before anything is stored."""
+
+    decisions: list[tuple[int, CommentStatus, list[dict]]] = field(default_factory=list)
+    banned: list[tuple[int, Any]] = field(default_factory=list)
+    split_off: list[int] = field(default_factory=list)
+    threads: dict[int, tuple[int, str]] = field(default_factory=dict)  # comment id -> (site, thread key)
+
+
+def _judge(ctx: WorkerContext, pending: list[Row], standings: dict[int, AuthorStanding], alone: bool) -> _Judged:
+    """Run each pending comment's site pipeline, in order, unless its author is banned."""
+    judged = _Judged()
+    for row in pending:
+        standing = standings[row.id]
+        judged.threads[row.id] = (row.site_id, row.key)
+        if standing.ban is not None:
+            # A banned author's comment is refused without running the filters.
+            judged.banned.append((row.id, standing.ban))
+            continue
+        comment_input = CommentInput(
+            text=row.text, author=row.author, email=row.email or "", thread=row.key, site_id=row.site_id,
+            comment_id=row.id, ip_hash=row.ip_hash or "", author_key=row.user_id or row.author,
+        )
+        try:
+            decision = ctx.pipeline_for(row.site_id).run(comment_input, redis=ctx.redis)
+        except _TRANSIENT:
+            raise
+        except Exception:
+            if alone:
+                raise  # alone already: RQ retries it, then keeps it in the failed registry
+            logger.exception("filters failed on comment %s; it gets a job of its own", row.id)
+            judged.split_off.append(row.id)
+            continue
+        status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
+        judged.decisions.append((row.id, status, [v.to_dict() for v in decision.verdicts]))
+    return judged
+
+
+def _announce(ctx: WorkerContext, judged: _Judged, decided: set[int], outcomes: dict[int, str]) -> None:
+    """After the commit: drop the cached pages of threads that gained a comment, count, tell subscribers."""
+    made = [(c, s, "filters") for c, s, _ in judged.decisions] + [
+        (c, CommentStatus.REJECTED, "ban") for c, _ in judged.banned]
     cache = ThreadCache(ctx.redis, ctx.config.thread_cache_ttl)
-    for site_id, thread_key in {thread for comment_id, thread in approved if comment_id in decided}:
+    for site_id, thread_key in {judged.threads[c] for c, s, _ in made
+                                if c in decided and s is CommentStatus.APPROVED}:
         cache.invalidate(site_id, thread_key)
-    outcomes.update({comment_id: "split-off" for comment_id in split_off})
     counted = []
-    for comment_id, status, decided_by in [(c, s, "filters") for c, s, _ in decisions] + [
-            (c, CommentStatus.REJECTED, "ban") for c, _ in banned]:
+    for comment_id, status, decided_by in made:
         if comment_id not in decided:
             outcomes[comment_id] = "already-decided"
             continue
@@ -116,7 +138,6 @@ def moderate_batch(comment_ids: list[int], context: WorkerContext | None = None)
         counted.append((status.value, decided_by))
         comment_decided.send(comment_id, comment_id=comment_id, status=status.value, decided_by=decided_by)
     count_decisions(ctx.redis, counted)
-    return outcomes
 
 
 def _pending_rows(conn: Connection, ids: list[int], outcomes: dict[int, str]) -> list[Row]:
