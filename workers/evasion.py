@@ -1,12 +1,13 @@
 """Rewrites that writers of abuse use to slip past filters, for measuring how robust the filters are.
 
 Each rewrite is deterministic for a given seed: Traditional characters, full-width letters, separators
-between characters, look-alike characters (Kangxi radicals for Chinese, Cyrillic for Latin) and pinyin
-for the characters abuse most often hinges on.
+between characters, look-alike characters (Kangxi radicals for Chinese, Cyrillic for Latin), pinyin
+for the characters abuse most often hinges on, and leetspeak in Latin words ("sh1t").
 """
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any, Callable
@@ -89,10 +90,27 @@ def pinyin(text: str, seed: int = 0, limit: int = 2) -> str:
     return "".join(out)
 
 
+_LEET_OUT = {"i": "1", "e": "3", "o": "0", "a": "4", "s": "$", "t": "7"}
+_LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def leetspeak(text: str, seed: int = 0) -> str:
+    """Return the text with one letter of every Latin word of four or more letters in leetspeak ("sh1t")."""
+    def one(match: re.Match[str]) -> str:
+        word = match.group()
+        for i in range(1, len(word)):
+            if word[i].lower() in _LEET_OUT:
+                return word[:i] + _LEET_OUT[word[i].lower()] + word[i + 1:]
+        return word
+
+    return _LATIN_WORD.sub(one, text)
+
+
 EVASIONS: dict[str, Callable[..., str]] = {
     "traditional": traditional,
     "fullwidth": fullwidth,
     "separators": separators,
     "homoglyphs": homoglyphs,
     "pinyin": pinyin,
+    "leetspeak": leetspeak,
 }

@@ -54,3 +54,5 @@ def test_evasion_rewrites_change_the_text_but_normalise_back_where_they_can() ->
         assert rewrite(text, 1) != text, name
     assert normalise(EVASIONS["fullwidth"](text)).text == normalise(text).text
     assert EVASIONS["pinyin"](text).startswith("heigui都是垃圾")
+    assert EVASIONS["leetspeak"](text).endswith("l0ser")
+    assert normalise(EVASIONS["leetspeak"]("shut up you stupid bitch")).text == "shut up you stupid bitch"

@@ -200,8 +200,27 @@ def normalise(text: str) -> NormalisedText:
         offsets = tuple(range(len(text)))
         if "\0" in out:
             out, offsets = _normalise_slowly(text)
+    if _LEET_CANDIDATE.search(out):
+        out = _LEET_WORD.sub(_unleet, out)
     compact, compact_offsets = _compact(out, offsets)
     return NormalisedText(out, offsets, text, compact, compact_offsets)
+
+
+# Leetspeak inside Latin words ("sh1t", "n1gg3r", "a$$"): a word of three or more characters that starts
+# with a letter and holds at most two of 0 1 3 4 5 7 $, and no other digit. Phone numbers, QQ and WeChat
+# ids (digits, or more of them in a word), SMS shorthand ("4get", "b4", "gr8") and prices are left alone;
+# "@" is left alone because it belongs to addresses. One character for one, so the offsets still hold.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s"})
+_LEET_CANDIDATE = re.compile(r"[a-z][013457$]")
+_LEET_WORD = re.compile(r"[a-z0-9$]*[a-z][0-9$][a-z0-9$]*")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    word = match.group()
+    leet = [c for c in word if not c.isalpha()]
+    if not word[0].isalpha() or len(word) < 3 or len(leet) > 2 or any(c not in "013457$" for c in leet):
+        return word
+    return word.translate(_LEET)
 
 
 def _normalise_slowly(text: str) -> tuple[str, tuple[int, ...]]:

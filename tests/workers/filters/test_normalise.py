@@ -79,3 +79,27 @@ def test_a_200_character_comment_normalises_in_well_under_a_millisecond() -> Non
         normalise(text)
     per_comment = (time.process_time() - started) / rounds
     assert per_comment < 0.0003  # measured about 0.03 ms; the whole pipeline has 1 ms
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("you are a piece of sh1t", "you are a piece of shit"),
+    ("n1gg3r", "nigger"),
+    ("kiss my a$$", "kiss my ass"),
+    ("f4g", "fag"),
+])
+def test_leetspeak_in_latin_words_reads_as_letters(text: str, expected: str) -> None:
+    norm = normalise(text)
+    assert norm.text == expected
+    assert len(norm.offsets) == len(expected)  # one character for one: spans still map back
+
+
+@pytest.mark.parametrize("text", [
+    "call 13800138000", "加我qq5201314", "vx abc123", "我的微信 wx1234", "4get it, c u 2nite b4 8, gr8",
+    "$100 and 5 dollars", "covid19", "mail bob@x.com",
+])
+def test_numbers_ids_and_sms_shorthand_are_not_leetspeak(text: str) -> None:
+    assert normalise(text).text == normalise(text).original.lower()
+
+
+def test_a_leetspeak_word_maps_back_to_what_was_written() -> None:
+    assert _compact_original("what a sh1t show", "shit") == "sh1t"
