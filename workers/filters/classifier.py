@@ -240,6 +240,22 @@ def spaced_out_share(norm: NormalisedText) -> float:
     return float(np.count_nonzero(before & after)) / length
 
 
+_NOT_SPACE_SEPARATORS = re.compile(r"[^\w\s]+|_+")
+
+
+def despaced(norm: NormalisedText) -> str:
+    """Return spaced-out text without its separators: Chinese wholly joined (it has no spaces between
+    words), Latin text joined within words but kept apart at whitespace when the separators were not
+    whitespace themselves ("s*t*u*p*i*d b*i*t*c*h" -> "stupid bitch"), since the English model learnt
+    words with spaces between them."""
+    if is_chinese(norm.compact):
+        return norm.compact
+    words = _NOT_SPACE_SEPARATORS.sub("", norm.text).split()
+    if sum(len(w) == 1 for w in words) > len(words) / 2:
+        return norm.compact  # the separators were spaces: word boundaries are lost, join it all
+    return " ".join(words)
+
+
 @register
 class ClassifierFilter:
     """Hold or reject comments whose abuse or spam probability passes the site's thresholds."""
@@ -285,8 +301,9 @@ class ClassifierFilter:
     def check(self, ctx: FilterContext) -> Verdict:
         """Score the normalised text and act on the policy's thresholds."""
         norm = ctx.normalised("text")
-        # Spaced-out text (傻*逼, 黑 人) is scored without its separators: the model learnt words whole.
-        text = norm.compact if spaced_out_share(norm) >= 0.6 else norm.text
+        # Spaced-out text (傻*逼, 黑 人, s*t*u*p*i*d) is scored without its separators: the model learnt
+        # words whole.
+        text = despaced(norm) if spaced_out_share(norm) >= 0.6 else norm.text
         scores = self._scores(text)
         # The same routing that picked the abuse model picks its thresholds: each model's probabilities
         # carry its own training set's habits (Davidson's tweets are 83% offensive, COLD is balanced).

@@ -7,7 +7,8 @@ import numpy as np
 
 from workers.filters.base import Action, CommentInput, FilterContext
 from workers.filters.classifier import (
-    MODEL_PATH, ClassifierFilter, LinearClassifier, ScoredVerdict, features, is_chinese, load_classifier,
+    MODEL_PATH, ClassifierFilter, LinearClassifier, ScoredVerdict, despaced, features, is_chinese,
+    load_classifier,
 )
 from workers.filters.normalise import normalise
 from workers.policy import DEFAULT_POLICIES, Policy, SitePolicy
@@ -147,3 +148,16 @@ def test_typical_sms_spam_is_still_rejected_as_spam() -> None:
         verdict = check(text)
         assert verdict.action is Action.REJECT, text
         assert any(reason.startswith("spam") for reason in verdict.reasons), text
+
+
+def test_spaced_out_latin_text_keeps_its_words_apart() -> None:
+    assert despaced(normalise("s*t*u*p*i*d b*i*t*c*h")) == "stupid bitch"
+    assert despaced(normalise("s t u p i d")) == "stupid"  # spaces as separators: the words run together
+    assert despaced(normalise("傻 * 逼")) == "傻逼"
+
+
+def test_spaced_out_english_abuse_is_scored_as_the_words_it_spells() -> None:
+    plain = check("you are a stupid bitch")
+    spaced = check("y-o-u a-r-e a s-t-u-p-i-d b-i-t-c-h")
+    assert plain.action is not Action.ALLOW
+    assert spaced.action is plain.action
