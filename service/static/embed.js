@@ -658,6 +658,8 @@
     if (document.body) mo.observe(document.body, opts);
     widgets.forEach(function (w) { mo.observe(w.el, opts); });
     if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", restyle);
+    // The page's stylesheets may still be loading (an async script can run first): look again once they are.
+    if (document.readyState !== "complete") window.addEventListener("load", restyle);
     setInterval(function () { widgets.forEach(function (w) { w.tick(); }); }, 60000);
   }
 

@@ -42,3 +42,32 @@ def test_threads_of_one_process_take_turns(tmp_path):
         assert thread.is_alive()
     thread.join(10)
     assert order == ["first", "second"]
+
+
+def test_threads_that_start_together_share_one_lock_and_never_overlap(tmp_path):
+    # Two databases' worth of writers on one file, each thread's first turn at the same moment: the
+    # first version could release a different file than it locked here, and every later writer hung.
+    path = tmp_path / "db.sqlite3.writer-lock"
+    instances = [WriterTurns(path), WriterTurns(path)]
+    start, inside, most = threading.Barrier(16), [0], [0]
+    guard = threading.Lock()
+
+    def writer(turns: WriterTurns) -> None:
+        start.wait()
+        for _ in range(50):
+            with turns.turn():
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                with guard:
+                    inside[0] -= 1
+
+    threads = [threading.Thread(target=writer, args=(instances[i % 2],)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a writer never got its turn"
+    assert most[0] == 1
+    for turns in instances:
+        turns.close()

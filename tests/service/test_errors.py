@@ -119,7 +119,7 @@ def test_odd_json_never_produces_a_500(client, payload):
     assert response.get_json()["error"]["code"]
 
 
-def test_a_restarted_database_fails_one_request_with_503_then_the_pool_reconnects(client, config):
+def test_a_restarted_database_costs_no_request(client, config):
     if not config.database_url.startswith("postgresql"):
         pytest.skip("a server restart is PostgreSQL's; SQLite has no connections to lose")
     assert post_comment(client).status_code == 202  # the app's pool now holds a connection
@@ -128,5 +128,5 @@ def test_a_restarted_database_fails_one_request_with_503_then_the_pool_reconnect
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     engine.dispose()
-    _error(post_comment(client), 503, "service_unavailable")
+    # The pool tests each connection as it hands it out, and replaces the dead ones.
     assert post_comment(client).status_code == 202
