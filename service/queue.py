@@ -4,7 +4,7 @@ Every accepted comment is committed as pending before its 202, so a job is only 
 it; the reconciler enqueues again whatever the jobs missed. That is what lets the web process gather
 the ids of a few milliseconds into one job: RQ's own bookkeeping costs about 1.7 ms of worker CPU per
 job, more than the filters spend on a comment, and the worker reads and writes a batch in one
-transaction. Measured in bench/e2e.py (README, "Speed").
+transaction. Measured in bench/e2e.py (README, "Performance").
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 MODERATE_BATCH_JOB = "workers.tasks.moderate_batch"
 # Jobs enqueued by earlier versions, one comment each; the workers still run them.
 MODERATE_JOB = "workers.tasks.moderate"
-MODERATION_JOBS = (MODERATE_BATCH_JOB, MODERATE_JOB)
 # Transient failures (a locked database, a Redis blip) are retried with backoff; after the last
 # retry the job fails, its comments stay pending and the reconciler or an operator picks them up.
 RETRY = Retry(max=4, interval=[2, 10, 60, 300])
