@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -16,11 +16,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 pytestmark = pytest.mark.browser
 
 
+class _OneRequestPerConnection(WSGIRequestHandler):
+    # HTTP/1.0: the connection closes after each response, so no handler thread idles on a keep-alive
+    # socket and stop() can wait for every request in flight.
+    protocol_version = "HTTP/1.0"
+
+
 class LiveServer:
     """A WSGI app served by werkzeug in a thread, on 127.0.0.1 and a free port."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_OneRequestPerConnection)
+        # Handler threads are joined by server_close(): a request still in flight when the test ends (the
+        # widget polls) must finish before the app's engine is disposed, or its database connection is
+        # dropped unclosed and the ResourceWarning fails a later test.
+        self.server.daemon_threads = False
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -31,7 +41,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving, wait for the requests in flight, and close the socket."""
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
