@@ -80,6 +80,7 @@ def test_too_few_decisions_change_nothing(app, worker_context):
 
 SMS = DATA_DIR / "sms_spam" / "SMSSpamCollection"
 COLD = DATA_DIR / "cold" / "dev.csv"
+DAVIDSON = DATA_DIR / "davidson" / "labeled_data.csv"
 EVERYDAY = DATA_DIR / "everyday_zh"
 
 
@@ -100,15 +101,6 @@ def _news_site(count: int, bad_share: float = 0.1, scam_share: float = 0.1) -> t
     rows = [(t, 1) for t in bad] + [(t, 0) for t in fine]
     rng.shuffle(rows)
     return [t for t, _ in rows], [y for _, y in rows]
-
-
-def _sms_site(history: int) -> tuple[list[str], list[int], list[str], list[int]]:
-    """Return an English site's past comments (SMS training rows, shuffled) and new ones (the held-out rows)."""
-    data = sms_spam()
-    train, heldout = heldout_split(data)
-    past = random.Random(11).sample(list(train), history)
-    return ([data.texts[i] for i in past], [data.labels[i] for i in past],
-            [data.texts[i] for i in heldout], [data.labels[i] for i in heldout])
 
 
 def _moderate_at(session, comment_id: int, status: CommentStatus, at) -> None:
@@ -169,14 +161,7 @@ def _site_figures(ctx, texts: list[str], labels: list[int]) -> dict[str, float]:
             "fine_flagged": round(sum(fine) / len(fine), 3)}
 
 
-@pytest.mark.skipif(not SMS.exists(), reason="needs ../shared/data/sms_spam")
-def test_a_site_whose_moderators_only_correct_mistakes_gets_no_runaway_adapter(app, worker_context):
-    texts, labels, new_texts, new_labels = _sms_site(2400)
-    counts = _simulate_site(app, worker_context, texts, labels)
-    before = _site_figures(worker_context, new_texts, new_labels)
-    result = retrain_site(worker_context, "portal")
-    after = _site_figures(worker_context, new_texts, new_labels)
-    print("\nsimulation", counts, "\nretrain", result.to_dict(), "\nnew comments before", before, "after", after)
+def _assert_improves_or_is_refused(result, before: dict[str, float], after: dict[str, float]) -> None:
     if result.activated:
         assert after["fine_flagged"] <= before["fine_flagged"] + 0.005
         assert after["macro_f1"] >= before["macro_f1"]
@@ -186,18 +171,26 @@ def test_a_site_whose_moderators_only_correct_mistakes_gets_no_runaway_adapter(a
 
 @pytest.mark.skipif(not (COLD.exists() and EVERYDAY.exists()), reason="needs ../shared/data/cold and everyday_zh")
 def test_a_news_site_whose_moderators_only_correct_mistakes_gets_no_runaway_adapter(app, worker_context):
+    # A scam the shared filters miss is 30% of the comments: most corrections are take-downs of published ones.
     texts, labels = _news_site(1400, bad_share=0.05, scam_share=0.3)
     history, future = slice(0, 1000), slice(1000, None)
     counts = _simulate_site(app, worker_context, texts[history], labels[history])
     before = _site_figures(worker_context, texts[future], labels[future])
+    # As it was: moderators' corrections alone (nothing settles in 10,000 days). The adapter would flag
+    # more of the site's newest published comments than the shared model, so it is refused.
+    alone = retrain_site(worker_context, "portal", settle_days=10_000)
+    assert alone.sources["settled"] == 0 and not alone.activated
+    assert "newest published comments" in alone.reason
+    assert alone.false_alarms["adapted"] > alone.false_alarms["base"]
+    assert _site_figures(worker_context, texts[future], labels[future]) == before
+    # With the filters' decisions nobody overturned within three days.
     result = retrain_site(worker_context, "portal")
     after = _site_figures(worker_context, texts[future], labels[future])
-    print("\nsimulation", counts, "\nretrain", result.to_dict(), "\nnew comments before", before, "after", after)
-    if result.activated:
-        assert after["fine_flagged"] <= before["fine_flagged"] + 0.005
-        assert after["macro_f1"] >= before["macro_f1"]
-    else:
-        assert after == before and result.reason
+    print("\nsimulation", counts, "\ncorrections alone", alone.to_dict(), "\nretrain", result.to_dict(),
+          "\nnew comments before", before, "after", after)
+    assert result.sources["settled"] > result.sources["moderator"]
+    _assert_improves_or_is_refused(result, before, after)
+    assert result.activated and after["bad_caught"] > before["bad_caught"] + 0.5
 
 
 def _english_site(count: int, bad_share: float = 0.15) -> tuple[list[str], list[int]]:
@@ -216,6 +209,7 @@ def _english_site(count: int, bad_share: float = 0.15) -> tuple[list[str], list[
     return [t for t, _ in chosen], [y for _, y in chosen]
 
 
+@pytest.mark.skipif(not (SMS.exists() and DAVIDSON.exists()), reason="needs ../shared/data/sms_spam and davidson")
 def test_an_english_site_whose_moderators_only_correct_mistakes_gets_no_runaway_adapter(app, worker_context):
     texts, labels = _english_site(1400)
     history, future = slice(0, 1000), slice(1000, None)
@@ -224,8 +218,4 @@ def test_an_english_site_whose_moderators_only_correct_mistakes_gets_no_runaway_
     result = retrain_site(worker_context, "portal")
     after = _site_figures(worker_context, texts[future], labels[future])
     print("\nsimulation", counts, "\nretrain", result.to_dict(), "\nnew comments before", before, "after", after)
-    if result.activated:
-        assert after["fine_flagged"] <= before["fine_flagged"] + 0.005
-        assert after["macro_f1"] >= before["macro_f1"]
-    else:
-        assert after == before and result.reason
+    _assert_improves_or_is_refused(result, before, after)
