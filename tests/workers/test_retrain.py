@@ -1,4 +1,5 @@
-"""Moderators' decisions teach a site's adapter, which must beat the shared model on newer decisions."""
+"""A site's adapter learns from moderators' decisions and the filters' nobody overturned; it is switched on only if it
+beats the shared model on the newest labelled comments without flagging more published ones."""
 from __future__ import annotations
 
 import random
