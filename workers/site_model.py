@@ -74,8 +74,8 @@ def load_adapter(path: str, mtime_ns: int) -> SiteAdapter:
 
 
 def fit_adapter(texts: Sequence[str], labels: Sequence[int], classifier: LinearClassifier,
-                strength: float = 1.0) -> SiteAdapter:
-    """Fit an adapter on normalised texts and labels (1 = the moderators rejected it)."""
+                strength: float = 1.0, weights: Sequence[float] | None = None) -> SiteAdapter:
+    """Fit an adapter on normalised texts and labels (1 = the site rejects it), each example weighted."""
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
@@ -87,6 +87,7 @@ def fit_adapter(texts: Sequence[str], labels: Sequence[int], classifier: LinearC
     grams = csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(len(texts), 1 << ADAPTER_BITS))
     base = csr_matrix(np.array([[base_logit(classifier, t)] for t in texts]))
     model = LogisticRegression(C=strength, solver="liblinear", max_iter=1000)
-    model.fit(hstack([base, grams]).tocsr(), np.asarray(labels, dtype=int))
+    model.fit(hstack([base, grams]).tocsr(), np.asarray(labels, dtype=int),
+              sample_weight=None if weights is None else np.asarray(weights, dtype=np.float64))
     coef = model.coef_[0]
     return SiteAdapter(float(coef[0]), float(model.intercept_[0]), coef[1:].astype(np.float32))
