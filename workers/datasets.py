@@ -1,7 +1,8 @@
-"""Readers for the labelled corpora in shared/data, and the seeded held-out splits of the English ones."""
+"""Readers for the corpora in shared/data, and the seeded held-out splits of the English and everyday ones."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 HELDOUT_SEED = 20240603
 HELDOUT_FRACTION = 0.2
+EVERYDAY_SOURCES = ("lccc", "kdconv", "crosswoz")
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,24 @@ def davidson(data_dir: Path = DATA_DIR) -> Labelled:
 def sms_spam(data_dir: Path = DATA_DIR) -> Labelled:
     """Return the SMS Spam Collection, spam as 1."""
     return read_table(data_dir / "sms_spam" / "SMSSpamCollection")
+
+
+def is_everyday_heldout(text: str, seed: int = HELDOUT_SEED) -> bool:
+    """Say whether an everyday text belongs to the held-out fifth: a keyed BLAKE2b of the text, mod 5 == 0."""
+    # Hashing the text, not its position, keeps the split stable whatever the order of the files.
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, key=str(seed).encode("ascii")).digest()
+    return int.from_bytes(digest, "big") % 5 == 0
+
+
+def everyday_zh(part: str, data_dir: Path = DATA_DIR) -> tuple[str, ...]:
+    """Return the everyday Chinese texts (LCCC, KdConv, CrossWOZ) of part "train" or "heldout"."""
+    if part not in ("train", "heldout"):
+        raise ValueError(f"part must be 'train' or 'heldout', not {part!r}")
+    want = part == "heldout"
+    texts: list[str] = []
+    for source in EVERYDAY_SOURCES:
+        for line in (data_dir / "everyday_zh" / source / "texts.txt").read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and is_everyday_heldout(line) == want:
+                texts.append(line)
+    return tuple(texts)
