@@ -59,6 +59,8 @@ _WECHAT_EMOJI = re.compile(rf"(?<![a-z0-9])(?:v|vx|wx|微|薇|威|维|卫)\s*(?:
 _WECHAT_COLON = re.compile(r"(?<![a-z0-9])(?:v|vx|wx)\s*:\s*(?:[a-z][a-z0-9_-]{5,19}|\d{6,11})(?![a-z0-9])")
 # The penguin is QQ's mascot: "🐧 12345678".
 _QQ_EMOJI = re.compile(r"🐧")
+# One pass over a character class tells whether any of these emoji is there at all: most comments have none.
+_ANY_CUE_EMOJI = re.compile("[" + _EMOJI.replace("|", "") + "🐧]")
 # Not after a Latin word: "ctrl+v" is a shortcut.
 _PLUS_V = re.compile(r"(?<![a-z])(?<![a-z] )\+\s*(?:v|vx|wx|微|薇)(?![a-z])")
 _AD_CUES = re.compile(
@@ -99,10 +101,10 @@ def find_contacts(norm: NormalisedText, field: str = "text") -> list[Contact]:
         found.append(Contact("disguised_link" if disguised else "link", value, start, end, field))
     for match in _PLUS_V.finditer(norm.text):
         found.append(Contact("wechat", match.group(), *norm.original_span(*match.span()), field))
-    for match in _WECHAT_COLON.finditer(norm.text):
+    for match in _WECHAT_COLON.finditer(norm.text) if ":" in norm.text else ():
         found.append(Contact("wechat", match.group(), *norm.original_span(*match.span()), field))
-    for pattern, kind, after, bare in ((_WECHAT_EMOJI, "wechat", _ID_AFTER_EMOJI, True),
-                                       (_QQ_EMOJI, "qq", _QQ_AFTER_EMOJI, False)):
+    emoji_cues = ((_WECHAT_EMOJI, "wechat", _ID_AFTER_EMOJI, True), (_QQ_EMOJI, "qq", _QQ_AFTER_EMOJI, False))
+    for pattern, kind, after, bare in emoji_cues if _ANY_CUE_EMOJI.search(norm.text) else ():
         for match in pattern.finditer(norm.text):
             start, end = norm.original_span(*match.span())
             # What follows the emoji is read in the view its detector uses, ids in compact, numbers in digits.
