@@ -1,8 +1,9 @@
 """Contact details and advertising: links, phone and QQ numbers, WeChat ids, e-mail addresses.
 
-Spammers write contact details so that word filters miss them (`薇信`, `➕V`, `一三八…`, `www点xx点com`),
-so each detector reads the normalised view that undoes its tricks: links and e-mail addresses the `text`
-view (dots and spaces matter there), numbers the `digits` view, WeChat cues the `compact` view.
+Spammers write contact details so that word filters miss them (`薇信`, `➕V`, `V💬`, `🐧`, `一三八…`,
+`www点xx点com`, `xx。c o m`), so each detector reads the normalised view that undoes its tricks: links and
+e-mail addresses the `text` view (dots and spaces matter there), numbers the `digits` view, WeChat cues
+the `compact` view, and emoji cues (which the compact view drops) the `text` view.
 
 Policy: a plain link flags, and a link to one of the site's own domains is ignored; any other contact
 detail, or a disguised link, holds; two different channels, or a contact detail next to advertising
@@ -10,6 +11,7 @@ words, reject.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,29 +23,44 @@ from workers.filters.normalise import NormalisedText
 _TLDS = ("com|net|org|cn|info|top|xyz|cc|me|io|vip|club|site|online|shop|app|tk|ws|biz|co|tv|la|hk|tw|us|uk|ru|"
          "jp|wang|xin|ren|link|live|ltd|pw|win|bid|loan|icu|fun|store|tech|website|space|asia|mobi|so|work|"
          "life|cloud|pro|in|de|edu|gov")
-# A dot, or what stands in for one: 点 (and 點, folded), 。, "dot", "(dot)", "[.]".
-_DOT = r"(?:\s*(?:[.。]|点|\(\s*(?:dot|\.)\s*\)|\[\s*(?:dot|\.)\s*\]|(?<![a-z])dot(?![a-z]))\s*)"
+# A top-level domain spelled out letter by letter ("c o m"), or in Chinese (康姆 for com).
+_TLDS_SPACED = r"c\s+o\s*m|c\s*o\s+m|n\s+e\s*t|n\s*e\s+t|o\s+r\s*g|o\s*r\s+g|c\s+n|康姆"
+# A dot, or what stands in for one: 点 (and 點, folded), 。, 丶, a middle dot, "dot", "(dot)", "[.]".
+_DOT = r"(?:\s*(?:[.。丶·・]|点|\(\s*(?:dot|\.)\s*\)|\[\s*(?:dot|\.)\s*\]|(?<![a-z])dot(?![a-z]))\s*)"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _LINK = re.compile(
     rf"https?://[^\s<>\"'\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
-    rf"|(?<![a-z0-9@.-])(?:www{_DOT})?{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_TLDS})(?![a-z0-9])"
+    rf"|(?<![a-z0-9@.-])(?:www{_DOT})?{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_TLDS_SPACED}|{_TLDS})(?![a-z0-9])"
     rf"(?:[/?#][^\s<>\"'\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]*)?"
 )
-_DISGUISE = re.compile(r"点|。|dot|\[|\(|\s")
+_DISGUISE = re.compile(r"点|。|丶|·|・|康姆|dot|\[|\(|\s")
 # "the dot com bubble" is prose about the web, not a disguised address.
 _PROSE_DOT = re.compile(r"(?:the|a|an|of|to|and|in|on|my|your|our|his|her|its|this|that|new|old)\s+dot\s")
 _EMAIL = re.compile(rf"(?<![a-z0-9._%+-])[a-z0-9._%+-]+\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\])\s*{_LABEL}"
                     rf"(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,}}(?![a-z0-9])")
 _MOBILE = re.compile(r"(?<!\d)(?:86)?1[3-9]\d{9}(?!\d)|(?<!\d)[48]00\d{7}(?!\d)")
-_QQ = re.compile(r"(?:(?<![a-z])qq|(?<![a-z])q(?=\d)|扣扣|抠抠|寇寇|企鹅|球球|q群|群号|qun|加群|群)"
-                 r"(?:号码|号)?(?:是|为)?[1-9]\d{4,10}(?!\d)")
+_QQ_CUES = r"(?<![a-z])qq|(?<![a-z])q(?=\d|号)|扣扣|抠抠|寇寇|蔻蔻|叩叩|秋秋|企鹅|球球|q群|群号|qun|加群|群"
+_QQ_NUMBER = r"(?:号码|号)?(?:是|为)?[1-9]\d{4,10}(?!\d)"
+_QQ = re.compile(rf"(?:{_QQ_CUES}){_QQ_NUMBER}")
+_QQ_AFTER_EMOJI = re.compile(_QQ_NUMBER)
 # WeChat spellings; with an id after them they are a contact detail whatever the spelling.
-_WECHAT_CUES = ("微信|薇信|威信|徽信|维信|威芯|微芯|危信|胃信|v信|微xin|weixin|wechat|vxin|vx|wx|加v|加微|加薇|"
-                "薇")
-_WECHAT_ID = re.compile(rf"(?P<cue>{_WECHAT_CUES})(?:号码|号|id)?(?:是|为)?(?P<id>[a-z][a-z0-9]{{5,19}}|\d{{5,11}})")
+_WECHAT_CUES = ("微信|薇信|威信|徽信|维信|威芯|微芯|危信|胃信|v信|v芯|微xin|wei信|weixin|wechat|vxin|vx|wx|加v|加微|"
+                "加薇|薇|卫星号|v(?=号)")
+_WECHAT_ID_AFTER = r"(?:号码|号|id)?(?:是|为)?(?P<id>[a-z][a-z0-9]{5,19}|\d{5,11})"
+_WECHAT_ID = re.compile(rf"(?P<cue>{_WECHAT_CUES}){_WECHAT_ID_AFTER}")
+_ID_AFTER_EMOJI = re.compile(_WECHAT_ID_AFTER)
 # These spellings exist only to dodge filters, so they count even without an id.
-_WECHAT_BARE = re.compile(r"薇信|威信|徽信|威芯|微芯|危信|胃信|v信|加v|加微信|加薇|微信号|加我微信|"
+_WECHAT_BARE = re.compile(r"薇信|威信|徽信|威芯|微芯|危信|胃信|v信|v芯|wei信|加v|加微信|加薇|微信号|加我微信|"
                           r"(?<![a-z])(?:vx|wx|vxin|weixin)(?![a-z])")
+# "V" (or 微, 薇, 威, 维) and an emoji (V💬, v❤, 薇🌹): a WeChat cue made to slip past the compact view,
+# which drops emoji; "V:" or "VX:" with an id after it. Not after a Latin letter or digit ("lov❤", "mp3:").
+_EMOJI = "💬|❤|♥|💚|💗|💓|💕|💖|💘|💝|🧡|💛|💙|💜|🖤|🤍|✉|📩|📧|🌹|🌸|⭐|🌟|✨|🍀|🔥"
+_WECHAT_EMOJI = re.compile(rf"(?<![a-z0-9])(?:v|vx|wx|微|薇|威|维|卫)\s*(?:{_EMOJI})")
+_WECHAT_COLON = re.compile(r"(?<![a-z0-9])(?:v|vx|wx)\s*:\s*(?:[a-z][a-z0-9_-]{5,19}|\d{6,11})(?![a-z0-9])")
+# The penguin is QQ's mascot: "🐧 12345678".
+_QQ_EMOJI = re.compile(r"🐧")
+# One pass over a character class tells whether any of these emoji is there at all: most comments have none.
+_ANY_CUE_EMOJI = re.compile("[" + _EMOJI.replace("|", "") + "🐧]")
 # Not after a Latin word: "ctrl+v" is a shortcut.
 _PLUS_V = re.compile(r"(?<![a-z])(?<![a-z] )\+\s*(?:v|vx|wx|微|薇)(?![a-z])")
 _AD_CUES = re.compile(
@@ -84,6 +101,21 @@ def find_contacts(norm: NormalisedText, field: str = "text") -> list[Contact]:
         found.append(Contact("disguised_link" if disguised else "link", value, start, end, field))
     for match in _PLUS_V.finditer(norm.text):
         found.append(Contact("wechat", match.group(), *norm.original_span(*match.span()), field))
+    for match in _WECHAT_COLON.finditer(norm.text) if ":" in norm.text else ():
+        found.append(Contact("wechat", match.group(), *norm.original_span(*match.span()), field))
+    emoji_cues = ((_WECHAT_EMOJI, "wechat", _ID_AFTER_EMOJI, True), (_QQ_EMOJI, "qq", _QQ_AFTER_EMOJI, False))
+    for pattern, kind, after, bare in emoji_cues if _ANY_CUE_EMOJI.search(norm.text) else ():
+        for match in pattern.finditer(norm.text):
+            start, end = norm.original_span(*match.span())
+            # What follows the emoji is read in the view its detector uses, ids in compact, numbers in digits.
+            view = norm.compact if kind == "wechat" else norm.digits
+            index = bisect.bisect_left(norm.compact_offsets, end)
+            follow = after.match(view, index)
+            if follow is not None:
+                end = norm.compact_span(index, follow.end())[1]
+            elif not bare:
+                continue
+            found.append(Contact(kind, norm.original[start:end], start, end, field))
     for pattern, kind, view in ((_WECHAT_ID, "wechat", norm.compact), (_WECHAT_BARE, "wechat", norm.compact),
                                 (_QQ, "qq", norm.digits), (_MOBILE, "phone", norm.digits)):
         for match in pattern.finditer(view):
@@ -118,7 +150,8 @@ def _glued_latin(norm: NormalisedText, match: re.Match[str]) -> bool:
 
 def link_domain(value: str) -> str:
     """Return the host name of a found link, its disguised dots made plain."""
-    host = re.sub(_DOT, ".", value.lower())
+    host = re.sub(_DOT, ".", value.lower()).replace("康姆", "com")
+    host = re.sub(rf"\.(?:{_TLDS_SPACED})$", lambda m: "." + re.sub(r"\s", "", m.group()[1:]), host)
     host = re.sub(r"^https?://", "", host)
     host = re.split(r"[/?#:]", host, maxsplit=1)[0]
     return host.removeprefix("www.")

@@ -3,6 +3,10 @@
 The default list ships as `data/wordlist.tsv` (built and measured by `curate_wordlist.py`); a site adds
 its own entries through `options["word_entries"]`. Terms and comments are normalised alike, and terms are
 found in the compact view, so `傻 逼`, `傻*逼`, `傻逼` and `這個傻逼` all match 傻逼.
+
+An entry of one character, or one marked `word` in the list's match column (a false friend such as 日你,
+which is also "the 20th, you..."), matches only where a word segmenter puts word boundaries at both of
+its ends: 屌 in 你屌什么 but not in 屌丝. The segmenter runs only when such an entry has matched.
 """
 from __future__ import annotations
 
@@ -16,9 +20,12 @@ import ahocorasick_rs
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 from workers.filters.normalise import NormalisedText, normalise
+from workers.filters.segment import is_whole_word
 
 DEFAULT_LIST = Path(__file__).parent / "data" / "wordlist.tsv"
-CATEGORIES = ("abuse", "sexual", "gambling", "ads_fraud", "illegal_goods", "custom")
+CATEGORIES = ("abuse", "sexual", "gambling", "sex_trade", "ads_fraud", "illegal_goods", "custom")
+# Advertising: a comment made of phrases from these categories is an ad even with no contact details.
+AD_CATEGORIES = ("gambling", "sex_trade", "ads_fraud")
 # "allow" marks an exception: a longer innocent word (其他妈妈) that silences the entries inside it.
 ACTIONS = {"reject": Action.REJECT, "hold": Action.HOLD, "flag": Action.FLAG, "allow": Action.ALLOW}
 
@@ -31,6 +38,7 @@ class WordEntry:
     category: str = "custom"
     severity: int = 2
     action: str = "hold"
+    whole_word: bool = False  # match only on word boundaries; always so for a one-character term
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -44,7 +52,7 @@ class WordEntry:
     def from_dict(cls, data: Mapping[str, Any]) -> WordEntry:
         """Build an entry from a dict with term, category, severity and action."""
         return cls(str(data["term"]), str(data.get("category", "custom")), int(data.get("severity", 2)),
-                   str(data.get("action", "hold")))
+                   str(data.get("action", "hold")), bool(data.get("whole_word", False)))
 
 
 @dataclass(frozen=True)
@@ -57,13 +65,17 @@ class WordMatch:
 
 
 def load_entries(path: Path = DEFAULT_LIST) -> tuple[WordEntry, ...]:
-    """Read a word list TSV with columns term, category, severity, action (and an optional note)."""
+    """Read a word list TSV with columns term, category, severity, action, match ("word" or empty), note."""
     entries = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#") or line.startswith("term\t"):
             continue
-        term, category, severity, action = line.split("\t")[:4]
-        entries.append(WordEntry(term, category, int(severity), action))
+        columns = line.split("\t")
+        term, category, severity, action = columns[:4]
+        match = columns[4] if len(columns) > 4 else ""
+        if match not in ("", "word"):
+            raise ValueError(f"{path}: match column must be 'word' or empty, not {match!r} ({term})")
+        entries.append(WordEntry(term, category, int(severity), action, match == "word"))
     return tuple(entries)
 
 
@@ -84,6 +96,7 @@ class WordMatcher:
         self.entries = [by_key[k] for k in self.keys]
         # Latin letters or digits at a term's edge must stand at a word boundary: `sb` is not in `asbestos`.
         self._edges = [(_is_latin(k[0]), _is_latin(k[-1])) for k in self.keys]
+        self._whole_word = [e.whole_word or len(k) == 1 for e, k in zip(self.entries, self.keys)]
         self._automaton = ahocorasick_rs.AhoCorasick(self.keys) if self.keys else None
 
     def find(self, norm: NormalisedText) -> list[WordMatch]:
@@ -97,6 +110,8 @@ class WordMatcher:
             if latin_start and start > 0 and _is_latin(compact[start - 1]) and not norm.gap_before(start):
                 continue
             if latin_end and end < len(compact) and _is_latin(compact[end]) and not norm.gap_after(end):
+                continue
+            if self._whole_word[index] and not is_whole_word(compact, start, end):
                 continue
             found.append((index, start, end))
         exceptions = [(s, e) for i, s, e in found if self.entries[i].action == "allow"]
@@ -154,10 +169,11 @@ class WordListFilter:
         return [m for matcher in self.matchers for m in matcher.find(norm)]
 
     def check(self, ctx: FilterContext) -> Verdict:
-        """Find the listed words in the comment text and the author's name."""
+        """Find the listed words in the comment text and the author's name; judge the ad phrases together."""
         action, severity = Action.ALLOW, 0
         reasons: dict[str, None] = {}
         spans: dict[Span, None] = {}
+        ad_matches: list[tuple[WordMatch, str]] = []
         for field in ("text", "author"):
             for match in self.find(ctx, field):
                 entry = match.entry
@@ -168,7 +184,38 @@ class WordListFilter:
                 where = "" if field == "text" else f" in {field}"
                 reasons[f"{entry.category} word {entry.term} ({entry.action}){where}"] = None
                 spans[Span(match.start, match.end, entry.category, field)] = None
+                if entry.category in AD_CATEGORIES:
+                    ad_matches.append((match, field))
         if not spans:
             return allow(self.name)
+        ad_action, ad_reason = judge_ad_phrases(ad_matches)
+        if ad_reason:
+            reasons[ad_reason] = None
+        if ad_action.rank > action.rank:
+            action = ad_action
+            severity = 3 if ad_action is Action.REJECT else max(severity, 2)
         return Verdict(self.name, action, severity / 3, tuple(reasons), tuple(sorted(
             spans, key=lambda s: (s.field, s.start, s.end))))
+
+
+def judge_ad_phrases(matches: list[tuple[WordMatch, str]]) -> tuple[Action, str]:
+    """Judge a comment's ad phrases together: an ad needs no contact details to be an ad.
+
+    Phrases count once each and only where they do not overlap a longer one (澳门赌场 holds 赌场). Two
+    distinct phrases of which one is strong (listed to hold or reject), or three weak ones, reject;
+    two weak ones hold. One phrase alone acts as listed: a strong one holds, a weak one flags.
+    """
+    kept: list[tuple[WordMatch, str]] = []
+    for match, field in sorted(matches, key=lambda m: (-(m[0].end - m[0].start), m[1], m[0].start)):
+        if any(f == field and k.start < match.end and match.start < k.end for k, f in kept):
+            continue
+        if any(k.entry.term == match.entry.term for k, _f in kept):
+            continue
+        kept.append((match, field))
+    strong = sum(1 for m, _f in kept if ACTIONS[m.entry.action].rank >= Action.HOLD.rank)
+    if len(kept) < 2:
+        return Action.ALLOW, ""
+    action = Action.REJECT if (strong and len(kept) >= 2) or len(kept) >= 3 else Action.HOLD
+    kinds = ", ".join(dict.fromkeys(m.entry.category for m, _f in kept))
+    terms = ", ".join(m.entry.term for m, _f in sorted(kept, key=lambda m: (m[1] != "text", m[0].start)))
+    return action, f"advertising: {len(kept)} ad phrases ({kinds}): {terms}"

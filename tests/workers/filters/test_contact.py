@@ -101,3 +101,42 @@ def test_link_domain_undoes_disguises() -> None:
 
 def test_keyboard_shortcut_is_not_a_wechat_cue() -> None:
     assert check("去百度ctrl+v给你粘贴，ctrl + v 也行").action is Action.ALLOW
+
+
+@pytest.mark.parametrize("text, kind, expected", [
+    ("🐧 1234 5678 速来", "qq", "🐧 1234 5678"),
+    ("Q号：12345678", "qq", "Q号：12345678"),
+    ("蔻蔻 12345678", "qq", "蔻蔻 12345678"),
+    ("叩叩12345678", "qq", "叩叩12345678"),
+    ("V💬 abc12345", "wechat", "V💬 abc12345"),
+    ("v❤️：abc_12345", "wechat", "v❤️：abc_12345"),
+    ("有意者 V💬", "wechat", "V💬"),
+    ("微❤ abc12345", "wechat", "微❤ abc12345"),
+    ("卫星号 abc12345", "wechat", "卫星号 abc12345"),
+    ("wei信 abc12345", "wechat", "wei信 abc12345"),
+    ("V号 abc12345", "wechat", "V号 abc12345"),
+    ("V：abc12345", "wechat", "V：abc12345"),
+    ("abc 点 康姆", "disguised_link", "abc 点 康姆"),
+    ("abc。c o m", "disguised_link", "abc。c o m"),
+    ("abc dot n e t", "disguised_link", "abc dot n e t"),
+    ("abc丶com", "disguised_link", "abc丶com"),
+    ("abc·net", "disguised_link", "abc·net"),
+])
+def test_contact_details_in_their_disguises_are_held(text: str, kind: str, expected: str) -> None:
+    verdict = check(text)
+    assert verdict.action in (Action.HOLD, Action.REJECT)
+    assert [s.label for s in verdict.spans] == [kind]
+    assert highlighted(text, verdict) == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "卫星发射成功了", "秋秋今年12岁", "🐧好可爱", "我爱你❤", "love❤ 12345678", "J·K·罗琳的新书", "4·20地震",
+    "mp3: abcdefg", "c o m e on",
+])
+def test_ordinary_text_with_cue_lookalikes_is_allowed(text: str) -> None:
+    assert check(text).action is Action.ALLOW
+
+
+def test_disguised_domain_is_read_back_plain() -> None:
+    assert link_domain("abc 点 康姆") == "abc.com"
+    assert link_domain("abc。c o m") == "abc.com"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from workers.filters.base import Action, CommentInput, FilterContext, Verdict
+from workers.filters.segment import word_boundaries
 from workers.filters.wordlist import WordEntry, WordListFilter, load_entries, site_matcher
 
 
@@ -117,5 +118,61 @@ def test_bad_entries_are_refused() -> None:
 def test_shipped_list_has_no_reject_outside_hand_curated_categories_and_valid_rows() -> None:
     entries = load_entries()
     assert len(entries) > 1000
-    assert all(len(e.term) >= 2 for e in entries)
+    assert all(len(e.term) >= 2 or e.action in ("flag", "allow") for e in entries)
+    assert any(e.whole_word for e in entries)
     assert {e.category for e in entries if e.action == "reject"} <= {"abuse", "sexual"}
+
+
+@pytest.mark.parametrize("text", [
+    "光明日报报道了这件事", "人民日报的评论", "日本的日常生活", "我们昨晚玩了几把游戏", "家里有几把椅子",
+    "爱在日落黄昏时", "1940年04月25日，你知道他是哪里出生的吗？", "愚人节生日啊", "在网吧包夜打游戏",
+])
+def test_ordinary_words_that_hold_a_listed_one_are_not_held(text: str) -> None:
+    assert check(text).action in (Action.ALLOW, Action.FLAG)
+
+
+@pytest.mark.parametrize("text", ["关你几把事", "真几把恶心"])
+def test_jiba_as_an_insult_is_still_held(text: str) -> None:
+    assert check(text).action is Action.HOLD
+
+
+def test_single_character_entry_matches_only_as_a_whole_word() -> None:
+    entries = [{"term": "屌", "category": "sexual", "severity": 2, "action": "hold"}]
+    assert check("你屌什么", word_entries=entries, use_default_wordlist=False).action is Action.HOLD
+    assert check("他是个屌丝", word_entries=entries, use_default_wordlist=False).action is Action.ALLOW
+
+
+def test_entry_marked_whole_word_matches_only_on_word_boundaries() -> None:
+    entries = [{"term": "日落黄", "category": "sexual", "severity": 2, "action": "hold", "whole_word": True}]
+    assert check("爱在日落黄昏时", word_entries=entries, use_default_wordlist=False).action is Action.ALLOW
+    assert check("看日落黄，懂的", word_entries=entries, use_default_wordlist=False).action is Action.HOLD
+
+
+def test_text_is_segmented_only_when_a_whole_word_entry_matched() -> None:
+    word_boundaries.cache_clear()
+    check("这篇文章写得很好，傻逼作者")
+    assert word_boundaries.cache_info().misses == 0
+    check("你屌什么", word_entries=[{"term": "屌", "category": "sexual", "action": "hold"}])
+    assert word_boundaries.cache_info().misses == 1
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("澳门赌场 在线娱乐 注册送88元", "gambling"),
+    ("约炮 同城交友 看我头像", "sex_trade"),
+    ("手机兼职，日赚三百，零投资", "ads_fraud"),
+])
+def test_ad_phrases_without_contact_details_are_rejected_as_ads(text: str, kinds: str) -> None:
+    verdict = check(text)
+    assert verdict.action is Action.REJECT
+    assert any(r.startswith("advertising: ") and kinds in r for r in verdict.reasons)
+
+
+def test_one_strong_ad_phrase_is_held_and_one_weak_one_only_flagged() -> None:
+    assert check("有没有人约炮").action is Action.HOLD
+    assert check("澳门赌场开业了").action is Action.FLAG
+
+
+def test_ad_phrase_inside_a_longer_one_counts_once() -> None:
+    verdict = check("同城交友群")  # 同城交友 holds 同城 and 交友: one phrase, not three
+    assert verdict.action is Action.HOLD
+    assert not any(r.startswith("advertising: ") for r in verdict.reasons)
