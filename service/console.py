@@ -15,7 +15,7 @@ from sqlalchemy import select
 from service.accounts import (
     SESSION_STAMP, SESSION_USER, LoginThrottle, Principal, authenticate, check_csrf,
     create_token, create_user, csrf_token, require_admin,
-    require_moderator, require_site, revoke_token, session_stamp, set_password,
+    require_moderator, require_site, require_unrestricted_admin, revoke_token, session_stamp, set_password,
 )
 from service.bans import BanRequest, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
@@ -577,8 +577,9 @@ def sites_page() -> str:
 
 @console.post("/sites")
 def create_site() -> Response:
-    """Create a site."""
-    principal = _admin()
+    """Create a site (an admin of every site only: a site-limited admin could not reach what it made)."""
+    principal = require_unrestricted_admin()
+    g.principal = principal
     name = (request.form.get("name") or "").strip()
     if not 1 <= len(name) <= 100:
         raise InvalidField("A site name is 1 to 100 characters.", field="name")
@@ -769,7 +770,8 @@ def users() -> str:
 
 def _users_page(principal: Principal, created: tuple[str, str] | None) -> str:
     with get_db().read() as db_session:
-        rows = list(db_session.scalars(select(User).order_by(User.username)))
+        rows = [u for u in db_session.scalars(select(User).order_by(User.username))
+                if u.id == principal.user_id or principal.can_grant(u.site_ids or [])]
     sites = _sites(principal)
     return render_template("console/users.html", users=rows, sites=sites, names={s.id: s.name for s in sites},
                            roles=[r.value for r in UserRole], created=created)
@@ -782,9 +784,11 @@ def add_user() -> str:
     role = request.form.get("role") or UserRole.MODERATOR.value
     if role not in {r.value for r in UserRole}:
         raise InvalidField("Unknown role.", field="role")
-    site_ids = [int(i) for i in request.form.getlist("sites") if i.isascii() and i.isdigit()]
-    for site_id in site_ids:
-        require_site(principal, site_id)
+    site_ids = [_int(i, "sites") for i in request.form.getlist("sites") if i.strip()]
+    if not principal.can_grant(site_ids):
+        # Only an admin of every site may create an account of every site (no sites ticked).
+        raise Forbidden("Choose sites you administer; only an admin of every site may create an account "
+                        "of every site.")
     with get_db().write() as db_session:
         user, password = create_user(db_session, request.form.get("username") or "", UserRole(role), site_ids,
                                      email=(request.form.get("email") or "").strip() or None)
@@ -803,6 +807,8 @@ def toggle_user(user_id: int) -> Response:
             raise NotFound("No such account.")
         if user.id == principal.user_id:
             raise Forbidden("You cannot disable your own account.")
+        if not principal.can_grant(user.site_ids or []):
+            raise Forbidden("You may only manage accounts limited to sites you administer.")
         user.disabled_at = None if user.disabled_at else utcnow()
         record_event(db_session, principal.username, "user.disable" if user.disabled_at else "user.enable",
                      None, f"user:{user.username}")
