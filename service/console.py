@@ -27,6 +27,7 @@ from service.exceptions import (
     Forbidden, InvalidField, LoginLocked, ModeratoError, NotFound, Unauthorized,
 )
 from service.keys import hash_ip, hash_token, new_api_key
+from service.payload import MAX_ID, optional_int, parse_int
 from service.models import (
     ApiKey, Comment, CommentStatus, Site, Thread, User, UserRole, UserToken, WordEntry, utcnow,
 )
@@ -45,6 +46,8 @@ _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
 WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "ads_fraud", "illegal_goods")
 WORD_ACTIONS = ("flag", "hold", "reject", "allow")
 CAPTCHA_POLICIES = ("always", "guests", "never")
+# A ban for longer than a century is meant for good; the cap keeps the end date within what datetime holds.
+_MAX_BAN_HOURS = 100 * 366 * 24
 # workers/policy.py reads these: `abuse_*` sets both languages, `abuse_zh_*` / `abuse_en_*` one of them.
 THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "abuse_zh_hold_at", "abuse_zh_reject_at",
                   "abuse_en_hold_at", "abuse_en_reject_at", "spam_hold_at", "spam_reject_at")
@@ -136,13 +139,8 @@ def _sites(principal: Principal) -> list[Site]:
         return list(db_session.scalars(query))
 
 
-def _int(value: str | None, name: str) -> int | None:
-    if value is None or value.strip() == "":
-        return None
-    value = value.strip()
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidField(f"'{name}' must be a number.", field=name)
-    return int(value)
+def _int(value: str | None, name: str, high: int = MAX_ID) -> int | None:
+    return optional_int(value, name, 0, high)
 
 
 def _site_arg(principal: Principal, sites: list[Site]) -> int | None:
@@ -263,7 +261,7 @@ def bulk() -> Response:
     action = request.form.get("action", "")
     if action not in _DECISIONS:
         raise InvalidField("Choose approve, reject or delete.", field="action")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isascii() and i.isdigit()][:500]
+    ids = [parse_int(i, "ids", low=1) for i in request.form.getlist("ids")[:500]]
     decide_many(get_db(), get_redis(), _config(), principal, ids, _DECISIONS[action])
     return _back(url_for("console.queue"))
 
@@ -349,7 +347,7 @@ def ban() -> Response:
     if site_id is None:
         raise InvalidField("Choose a site.", field="site")
     require_site(principal, site_id)
-    hours = _int(form.get("hours"), "hours")
+    hours = _int(form.get("hours"), "hours", high=_MAX_BAN_HOURS)
     request_ = BanRequest(site_id=site_id, author_key=author_key, ip_hash=ip_hash,
                           until=utcnow() + timedelta(hours=hours) if hours else None,
                           shadow=bool(form.get("shadow")), reason=(form.get("reason") or "")[:500] or None,
@@ -784,7 +782,7 @@ def add_user() -> str:
     role = request.form.get("role") or UserRole.MODERATOR.value
     if role not in {r.value for r in UserRole}:
         raise InvalidField("Unknown role.", field="role")
-    site_ids = [_int(i, "sites") for i in request.form.getlist("sites") if i.strip()]
+    site_ids = [parse_int(i, "sites", low=1) for i in request.form.getlist("sites") if i.strip()]
     if not principal.can_grant(site_ids):
         # Only an admin of every site may create an account of every site (no sites ticked).
         raise Forbidden("Choose sites you administer; only an admin of every site may create an account "
