@@ -263,3 +263,9 @@ def test_hostile_input_gets_a_clear_4xx_never_a_500(app, client, config, case):
         assert error["code"] and error["message"]
     else:  # the console's own error page
         assert response.mimetype == "text/html" and 'class="error" role="alert"' in response.get_data(as_text=True)
+
+
+def test_the_demo_page_ignores_a_posted_id_out_of_range(client):
+    for posted in (BIG, HUGE, "-1"):
+        response = client.get(f"/demo/plain?posted={posted}&token=x")
+        assert response.status_code == 200, posted
