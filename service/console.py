@@ -16,6 +16,7 @@ from service.accounts import (
     SESSION_STAMP, SESSION_USER, LoginThrottle, Principal, authenticate, check_csrf,
     create_token, create_user, csrf_token, require_admin,
     require_moderator, require_site, require_unrestricted_admin, revoke_token, session_stamp, set_password,
+    verify_password,
 )
 from service.bans import BanRequest, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
@@ -731,12 +732,21 @@ def revoke_personal_token(token_id: int) -> Response:
 
 @console.post("/account/password")
 def change_password() -> Response:
-    """Change your password; your other sessions end."""
+    """Change your password, given the current one; your other sessions end."""
     principal = _moderator()
+    config = _config()
+    # A session left open on a shared computer must not be enough to take the account over, and the
+    # current password is guessed here under the same lock-out as at the sign-in form.
+    throttle = LoginThrottle(get_redis(), config.login_max_failures, config.login_lockout_seconds)
+    ip_hash = hash_ip(config.secret_key, request.remote_addr)
     with get_db().write() as db_session:
         user = db_session.get(User, principal.user_id or -1)
         if user is None:
             raise Forbidden()
+        throttle.check(user.username, ip_hash)
+        if not verify_password(user.password_hash, (request.form.get("current_password") or "")[:1000]):
+            throttle.failed(user.username, ip_hash)
+            raise Forbidden(translate(_language(), "current_password_wrong"))
         set_password(db_session, user, request.form.get("password") or "")
         db_session.flush()
         stamp = session_stamp(_config().secret_key, user)
