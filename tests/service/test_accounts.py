@@ -122,6 +122,7 @@ def test_changing_the_password_ends_other_sessions(app, client):
 def test_changing_the_password_needs_the_current_one(app, client):
     make_user(app)
     login(client)
+    assert 'name="current_password"' in client.get("/console/account").get_data(as_text=True)
     for current in (None, "wrong password"):
         data = {"password": "taken over password"}
         if current is not None:
