@@ -57,6 +57,21 @@ class Principal:
         """Return the site ids the principal is limited to, or None for every site."""
         return self.site_ids or None
 
+    @property
+    def is_unrestricted_admin(self) -> bool:
+        """Return whether the principal is an admin of every site (it alone may create sites)."""
+        return self.is_admin and not self.site_ids
+
+    def can_grant(self, site_ids: list[int] | tuple[int, ...]) -> bool:
+        """Return whether the principal may create or manage an account limited to these sites.
+
+        An empty list means every site, which only an admin of every site holds; a site-limited admin
+        may only hand out a non-empty subset of its own sites, so it can never grant more than it has.
+        """
+        if self.is_unrestricted_admin:
+            return True
+        return self.is_admin and bool(site_ids) and set(site_ids) <= set(self.site_ids)
+
 
 def hash_password(password: str) -> str:
     """Return the Argon2id hash of a password."""
@@ -289,6 +304,14 @@ def require_admin() -> Principal:
     principal = require_moderator()
     if not principal.is_admin:
         raise Forbidden("Only an admin may do this.")
+    return principal
+
+
+def require_unrestricted_admin() -> Principal:
+    """Return the acting admin of every site, or raise Forbidden (site-limited admins included)."""
+    principal = require_admin()
+    if not principal.is_unrestricted_admin:
+        raise Forbidden("Only an admin of every site may do this.")
     return principal
 
 

@@ -16,7 +16,7 @@ from service.exceptions import InvalidField
 from service.identity import reader_from_body
 from service.keys import hash_ip
 from service.models import Site
-from service.payload import read_body
+from service.payload import optional_int, read_body
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
 
@@ -121,12 +121,8 @@ def get_comment_status(comment_id: int) -> Response:
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InvalidField(f"'{name}' must be an integer from {low} to {high}.", field=name)
-    return int(raw)
+    value = optional_int(request.args.get(name), name, low, high)
+    return default if value is None else value
 
 
 @api.get("/api/threads/counts")

@@ -6,11 +6,12 @@ import logging
 from flask import Flask, jsonify
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import PathConverter
+from werkzeug.routing import IntegerConverter, PathConverter
 
 from service.config import Config
 from service.db import Database
 from service.exceptions import ModeratoError
+from service.payload import MAX_ID, check_request_text
 from service.redis_conn import RedisConnection
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     # Thread keys are paths: /api/threads//news/1.html and /api/threads/%2Fnews%2F1.html must not redirect.
     app.url_map.merge_slashes = False
     app.url_map.converters["thread"] = ThreadKeyConverter
+    app.url_map.converters["int"] = IdConverter
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     app.extensions["moderato.config"] = config
@@ -34,6 +36,8 @@ def create_app(config: Config | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
 
+    # First of every hook (the CORS check reads the site name), so none of them sees unstorable text.
+    app.before_request(check_request_text)
     Database().init_app(app)
     RedisConnection().init_app(app)
 
@@ -87,6 +91,17 @@ def create_app(config: Config | None = None) -> Flask:
         return response
 
     return app
+
+
+class IdConverter(IntegerConverter):
+    """An `<int:...>` in a URL: at most 19 digits and no more than BIGINT holds, else the route does not match
+    (404), so neither `int()` nor the database sees a larger number."""
+
+    regex = r"\d{1,19}"
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # type: ignore[no-untyped-def]
+                 max: int | None = MAX_ID, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class ThreadKeyConverter(PathConverter):

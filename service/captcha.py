@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,6 +23,9 @@ from service.exceptions import CaptchaInvalid, NotFound, ServiceUnavailable
 ALPHABET = "ACDEFGHJKMNPRTUVWXY34679"
 _KEY = "captcha:{}"
 _AUDIO_KEY = "captcha:{}:audio"
+# What create() hands out (token_urlsafe); anything else, such as "<id>:audio", which would name the
+# audio's key, is not a captcha id.
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class RedisImageCaptcha:
 
     def audio(self, captcha_id: str) -> bytes:
         """Return a WAV of the answer, generated on the first request and cached for the captcha's life."""
+        if not _ID.fullmatch(captcha_id):
+            raise NotFound("No such captcha, or it has expired.")
         try:
             ttl = self.redis.ttl(_KEY.format(captcha_id))
             if ttl is None or ttl < 0:
@@ -110,6 +116,8 @@ class RedisImageCaptcha:
         """
         if not captcha_id or not answer:
             raise CaptchaInvalid("Enter the characters shown in the captcha.")
+        if not _ID.fullmatch(captcha_id):
+            raise CaptchaInvalid("The captcha has expired or was already used; get a new one.")
         try:
             pipe = self.redis.pipeline(transaction=True)
             pipe.getdel(_KEY.format(captcha_id))

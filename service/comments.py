@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Config
 from service.db import Database
-from service.exceptions import CommentNotFound, InvalidField, ParentInOtherThread, ThreadNotFound
+from service.exceptions import CommentNotFound, FieldTooLong, InvalidField, ParentInOtherThread, ThreadNotFound
 from service.keys import hash_token, new_token
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
 from service.payload import int_field, text_field
@@ -49,12 +49,15 @@ def normalise_thread_key(key: str) -> str:
 
 def parse_submission(data: dict[str, Any], config: Config) -> Submission:
     """Validate the fields of a new comment."""
-    thread = text_field(data, "thread", MAX_THREAD_KEY)
+    thread = normalise_thread_key(text_field(data, "thread", MAX_THREAD_KEY) or "")
+    if len(thread) > MAX_THREAD_KEY:  # the leading slash added to "a" * 500 makes 501
+        raise FieldTooLong(f"The field 'thread' is longer than {MAX_THREAD_KEY} characters.", field="thread",
+                           max_length=MAX_THREAD_KEY)
     email = text_field(data, "email", MAX_EMAIL, required=False)
     if email is not None and ("@" not in email or any(c.isspace() for c in email)):
         raise InvalidField("The field 'email' is not an email address.", field="email")
     return Submission(
-        thread=normalise_thread_key(thread or ""),
+        thread=thread,
         thread_title=text_field(data, "thread_title", MAX_TITLE, required=False),
         author=text_field(data, "author", config.max_author_length) or "",
         email=email,

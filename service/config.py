@@ -7,11 +7,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The default database: a SQLite file in DATA_DIR (data/ under the project unless DATA_DIR moves it).
+DEFAULT_DATABASE_URL = "sqlite:///data/moderato.sqlite3"
+SQLITE_FILE = "moderato.sqlite3"
 
 # Each entry: (environment variable, attribute, default, meaning). The README's table is checked
 # against this list by tests/service/test_config.py, so the two cannot drift apart.
 ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
-    ("DATABASE_URL", "database_url", "sqlite:///data/moderato.sqlite3",
+    ("DATABASE_URL", "database_url", DEFAULT_DATABASE_URL,
      "SQLAlchemy URL; SQLite (WAL) by default, postgresql+psycopg://... in production"),
     ("SQLITE_SYNCHRONOUS", "sqlite_synchronous", "FULL",
      "SQLite fsync policy: FULL survives power loss after each 202; NORMAL is faster but may lose the last commits"),
@@ -84,7 +87,7 @@ def _int(value: str) -> int:
 class Config:
     """Settings of one deployment; tests build it directly, the service reads it from the environment."""
 
-    database_url: str = "sqlite:///data/moderato.sqlite3"
+    database_url: str = DEFAULT_DATABASE_URL
     sqlite_synchronous: str = "FULL"
     redis_url: str = ""
     data_dir: str = "data"
@@ -151,9 +154,13 @@ class Config:
         return path if path.is_absolute() else PROJECT_ROOT / path
 
     def resolved_database_url(self) -> str:
-        """Return the database URL with a relative SQLite path placed under the project folder."""
+        """Return the database URL: the default SQLite file in the data folder, other relative SQLite paths
+        under the project folder, and postgresql:// with the psycopg 3 driver."""
         prefix = "sqlite:///"
         url = self.database_url
+        if url == DEFAULT_DATABASE_URL:
+            # DATA_DIR promises to hold the SQLite file: with the default URL it does, wherever it points.
+            return prefix + str(self.data_path / SQLITE_FILE)
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(PROJECT_ROOT / url[len(prefix):])
         if url.startswith("postgresql://"):

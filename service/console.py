@@ -15,7 +15,8 @@ from sqlalchemy import select
 from service.accounts import (
     SESSION_STAMP, SESSION_USER, LoginThrottle, Principal, authenticate, check_csrf,
     create_token, create_user, csrf_token, require_admin,
-    require_moderator, require_site, revoke_token, session_stamp, set_password,
+    require_moderator, require_site, require_unrestricted_admin, revoke_token, session_stamp, set_password,
+    verify_password,
 )
 from service.bans import BanRequest, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
@@ -27,6 +28,7 @@ from service.exceptions import (
     Forbidden, InvalidField, LoginLocked, ModeratoError, NotFound, Unauthorized,
 )
 from service.keys import hash_ip, hash_token, new_api_key
+from service.payload import MAX_ID, optional_int, parse_int
 from service.models import (
     ApiKey, Comment, CommentStatus, Site, Thread, User, UserRole, UserToken, WordEntry, utcnow,
 )
@@ -45,6 +47,8 @@ _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
 WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "ads_fraud", "illegal_goods")
 WORD_ACTIONS = ("flag", "hold", "reject", "allow")
 CAPTCHA_POLICIES = ("always", "guests", "never")
+# A ban for longer than a century is meant for good; the cap keeps the end date within what datetime holds.
+_MAX_BAN_HOURS = 100 * 366 * 24
 # workers/policy.py reads these: `abuse_*` sets both languages, `abuse_zh_*` / `abuse_en_*` one of them.
 THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "abuse_zh_hold_at", "abuse_zh_reject_at",
                   "abuse_en_hold_at", "abuse_en_reject_at", "spam_hold_at", "spam_reject_at")
@@ -136,13 +140,8 @@ def _sites(principal: Principal) -> list[Site]:
         return list(db_session.scalars(query))
 
 
-def _int(value: str | None, name: str) -> int | None:
-    if value is None or value.strip() == "":
-        return None
-    value = value.strip()
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidField(f"'{name}' must be a number.", field=name)
-    return int(value)
+def _int(value: str | None, name: str, high: int = MAX_ID) -> int | None:
+    return optional_int(value, name, 0, high)
 
 
 def _site_arg(principal: Principal, sites: list[Site]) -> int | None:
@@ -263,7 +262,7 @@ def bulk() -> Response:
     action = request.form.get("action", "")
     if action not in _DECISIONS:
         raise InvalidField("Choose approve, reject or delete.", field="action")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isascii() and i.isdigit()][:500]
+    ids = [parse_int(i, "ids", low=1) for i in request.form.getlist("ids")[:500]]
     decide_many(get_db(), get_redis(), _config(), principal, ids, _DECISIONS[action])
     return _back(url_for("console.queue"))
 
@@ -349,7 +348,7 @@ def ban() -> Response:
     if site_id is None:
         raise InvalidField("Choose a site.", field="site")
     require_site(principal, site_id)
-    hours = _int(form.get("hours"), "hours")
+    hours = _int(form.get("hours"), "hours", high=_MAX_BAN_HOURS)
     request_ = BanRequest(site_id=site_id, author_key=author_key, ip_hash=ip_hash,
                           until=utcnow() + timedelta(hours=hours) if hours else None,
                           shadow=bool(form.get("shadow")), reason=(form.get("reason") or "")[:500] or None,
@@ -577,8 +576,9 @@ def sites_page() -> str:
 
 @console.post("/sites")
 def create_site() -> Response:
-    """Create a site."""
-    principal = _admin()
+    """Create a site (an admin of every site only: a site-limited admin could not reach what it made)."""
+    principal = require_unrestricted_admin()
+    g.principal = principal
     name = (request.form.get("name") or "").strip()
     if not 1 <= len(name) <= 100:
         raise InvalidField("A site name is 1 to 100 characters.", field="name")
@@ -732,12 +732,21 @@ def revoke_personal_token(token_id: int) -> Response:
 
 @console.post("/account/password")
 def change_password() -> Response:
-    """Change your password; your other sessions end."""
+    """Change your password, given the current one; your other sessions end."""
     principal = _moderator()
+    config = _config()
+    # A session left open on a shared computer must not be enough to take the account over, and the
+    # current password is guessed here under the same lock-out as at the sign-in form.
+    throttle = LoginThrottle(get_redis(), config.login_max_failures, config.login_lockout_seconds)
+    ip_hash = hash_ip(config.secret_key, request.remote_addr)
     with get_db().write() as db_session:
         user = db_session.get(User, principal.user_id or -1)
         if user is None:
             raise Forbidden()
+        throttle.check(user.username, ip_hash)
+        if not verify_password(user.password_hash, (request.form.get("current_password") or "")[:1000]):
+            throttle.failed(user.username, ip_hash)
+            raise Forbidden(translate(_language(), "current_password_wrong"))
         set_password(db_session, user, request.form.get("password") or "")
         db_session.flush()
         stamp = session_stamp(_config().secret_key, user)
@@ -769,7 +778,8 @@ def users() -> str:
 
 def _users_page(principal: Principal, created: tuple[str, str] | None) -> str:
     with get_db().read() as db_session:
-        rows = list(db_session.scalars(select(User).order_by(User.username)))
+        rows = [u for u in db_session.scalars(select(User).order_by(User.username))
+                if u.id == principal.user_id or principal.can_grant(u.site_ids or [])]
     sites = _sites(principal)
     return render_template("console/users.html", users=rows, sites=sites, names={s.id: s.name for s in sites},
                            roles=[r.value for r in UserRole], created=created)
@@ -782,9 +792,11 @@ def add_user() -> str:
     role = request.form.get("role") or UserRole.MODERATOR.value
     if role not in {r.value for r in UserRole}:
         raise InvalidField("Unknown role.", field="role")
-    site_ids = [int(i) for i in request.form.getlist("sites") if i.isascii() and i.isdigit()]
-    for site_id in site_ids:
-        require_site(principal, site_id)
+    site_ids = [parse_int(i, "sites", low=1) for i in request.form.getlist("sites") if i.strip()]
+    if not principal.can_grant(site_ids):
+        # Only an admin of every site may create an account of every site (no sites ticked).
+        raise Forbidden("Choose sites you administer; only an admin of every site may create an account "
+                        "of every site.")
     with get_db().write() as db_session:
         user, password = create_user(db_session, request.form.get("username") or "", UserRole(role), site_ids,
                                      email=(request.form.get("email") or "").strip() or None)
@@ -803,6 +815,8 @@ def toggle_user(user_id: int) -> Response:
             raise NotFound("No such account.")
         if user.id == principal.user_id:
             raise Forbidden("You cannot disable your own account.")
+        if not principal.can_grant(user.site_ids or []):
+            raise Forbidden("You may only manage accounts limited to sites you administer.")
         user.disabled_at = None if user.disabled_at else utcnow()
         record_event(db_session, principal.username, "user.disable" if user.disabled_at else "user.enable",
                      None, f"user:{user.username}")

@@ -13,6 +13,7 @@ from service.db import get_db
 from service.exceptions import ModeratoError, ThreadNotFound
 from service.identity import sign_reader
 from service.keys import hash_ip
+from service.payload import parse_int
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE, get_or_create_site
 
@@ -122,8 +123,8 @@ def _render_plain(error: str | None = None, form: dict | None = None, status_cod
         posted = None
         if request.args.get("posted") and request.args.get("token"):
             try:
-                posted = comment_status(session, int(request.args["posted"]), request.args["token"])
-            except (ModeratoError, ValueError):
+                posted = comment_status(session, parse_int(request.args["posted"], "posted"), request.args["token"])
+            except ModeratoError:
                 posted = None
     challenge = current_app.extensions["moderato.captcha"].create()
     html = render_template(

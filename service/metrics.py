@@ -1,6 +1,6 @@
 """Operators' figures in Prometheus's text format: what waits for a decision, the queue, decisions made.
 
-`GET /metrics` answers admins (a personal API token of an admin, or MODERATOR_TOKEN) so that a
+`GET /metrics` answers admins of every site (a personal API token of an admin, or MODERATOR_TOKEN) so that a
 Prometheus server can scrape it with a bearer token. Backlog figures are read when asked (the
 pending and held counts use the status index); decisions are counters in one Redis hash, added to
 once per batch by the workers and once per moderator decision, so the hot path pays one round trip
@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 from sqlalchemy import func, select
 
-from service.accounts import require_admin
+from service.accounts import require_unrestricted_admin
 from service.config import Config
 from service.db import get_db
 from service.models import Comment, CommentStatus, utcnow
@@ -44,7 +44,9 @@ def count_decisions(redis: Redis, decisions: Iterable[tuple[str, str]]) -> None:
 @metrics.get("/metrics")
 def scrape() -> Response:
     """Return the figures in Prometheus's text exposition format."""
-    require_admin()
+    # The figures are of every site (the queue and the workers are shared), so a site-limited admin
+    # may not read them.
+    require_unrestricted_admin()
     config: Config = current_app.extensions["moderato.config"]
     with get_db().read() as session:
         waiting = dict(session.execute(

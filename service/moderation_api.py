@@ -9,7 +9,7 @@ from service.decisions import decide, decide_many
 from service.exceptions import InvalidField
 from service.models import CommentStatus
 from service.moderation import review_queue
-from service.payload import read_body
+from service.payload import optional_int, parse_int, read_body
 from service.redis_conn import get_redis
 
 moderation_api = Blueprint("moderation_api", __name__)
@@ -25,12 +25,10 @@ def queue() -> Response:
     names = request.args.getlist("status") or ["held"]
     if any(n not in _QUEUE_STATUSES for n in names):
         raise InvalidField("'status' must be held or pending.", field="status")
-    after = request.args.get("after")
-    if after is not None and not (after.isascii() and after.isdigit()):
-        raise InvalidField("'after' must be a comment id.", field="after")
+    after = optional_int(request.args.get("after"), "after")
     with get_db().read() as session:
         items = review_queue(session, tuple(_QUEUE_STATUSES[n] for n in names), limit=50,
-                             after=int(after) if after else None, site_ids=principal.allowed_sites())
+                             after=after, site_ids=principal.allowed_sites())
     return jsonify({"comments": items, "next": str(items[-1]["id"]) if len(items) == 50 else None})
 
 
@@ -77,10 +75,9 @@ def bulk() -> Response:
     raw_ids = data.get("ids")
     if isinstance(raw_ids, str):
         raw_ids = raw_ids.split(",")
-    try:
-        ids = [int(i) for i in (raw_ids or [])][:500]
-    except (TypeError, ValueError) as err:
-        raise InvalidField("'ids' must be a list of comment ids.", field="ids") from err
+    if not isinstance(raw_ids, list | None):
+        raise InvalidField("'ids' must be a list of comment ids.", field="ids")
+    ids = [parse_int(i, "ids", low=1) for i in (raw_ids or [])[:500]]
     outcomes = decide_many(get_db(), get_redis(), current_app.extensions["moderato.config"], principal, ids,
                            _DECISIONS[action], None)
     return jsonify({"results": [{"id": o.comment_id, "status": o.status, "error": o.error} for o in outcomes]})

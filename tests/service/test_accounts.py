@@ -112,7 +112,36 @@ def test_changing_the_password_ends_other_sessions(app, client):
     other = app.test_client()
     login(client)
     login(other)
-    assert console_post(client, "/console/account/password", {"password": "a new long password"}).status_code == 303
+    assert console_post(client, "/console/account/password", {"current_password": CONSOLE_PASSWORD,
+                                                               "password": "a new long password"}).status_code == 303
     assert client.get("/console/queue").status_code == 200
     assert other.get("/console/queue").status_code == 302
     assert login(other, "mod", "a new long password").status_code == 303
+
+
+def test_changing_the_password_needs_the_current_one(app, client):
+    make_user(app)
+    login(client)
+    assert 'name="current_password"' in client.get("/console/account").get_data(as_text=True)
+    for current in (None, "wrong password"):
+        data = {"password": "taken over password"}
+        if current is not None:
+            data["current_password"] = current
+        response = console_post(client, "/console/account/password", data)
+        assert response.status_code == 403
+        assert "The current password is wrong." in response.get_data(as_text=True)
+    assert login(app.test_client(), "mod", "taken over password").status_code == 401
+    assert login(app.test_client(), "mod", CONSOLE_PASSWORD).status_code == 303
+
+
+def test_guessing_the_current_password_locks_out_like_the_sign_in_form(app, client):
+    make_user(app)
+    login(client)
+    for _ in range(5):
+        response = console_post(client, "/console/account/password", {"current_password": "guess",
+                                                                       "password": "taken over password"})
+        assert response.status_code == 403
+    locked = console_post(client, "/console/account/password", {"current_password": CONSOLE_PASSWORD,
+                                                                 "password": "a new long password"})
+    assert locked.status_code == 429
+    assert login(app.test_client(), "mod", "a new long password").status_code != 303

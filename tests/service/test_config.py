@@ -44,3 +44,22 @@ def test_readme_configuration_table_is_current():
     table = re.search(r"<!-- config-table -->\n(.*?)\n<!-- /config-table -->", readme, re.S)
     assert table, "README.md lacks the configuration table markers"
     assert table.group(1).strip() == markdown_table(), "regenerate it: python -m service config-table"
+
+
+def test_data_dir_moves_the_default_sqlite_file(tmp_path):
+    moved = Config.from_env({"DATA_DIR": str(tmp_path / "elsewhere")})
+    assert moved.resolved_database_url() == f"sqlite:///{tmp_path}/elsewhere/moderato.sqlite3"
+    # An explicit DATABASE_URL is left where it says.
+    explicit = Config.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": "sqlite:///db/other.sqlite3"})
+    assert explicit.resolved_database_url() == f"sqlite:///{PROJECT_ROOT}/db/other.sqlite3"
+
+
+def test_migrate_creates_the_sqlite_file_in_data_dir(tmp_path):
+    from click.testing import CliRunner
+
+    from service.__main__ import cli
+
+    data_dir = tmp_path / "data-elsewhere"
+    result = CliRunner().invoke(cli, ["migrate"], env={"DATA_DIR": str(data_dir), "DATABASE_URL": None})
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "moderato.sqlite3").stat().st_size > 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from service.console_text import TEXT
 from service.models import (
-    AuditEvent, Ban, Comment, ModerationAction, Report, Site, Thread, VerdictRecord, WordEntry, utcnow,
+    AuditEvent, Ban, Comment, ModerationAction, Report, Site, Thread, User, VerdictRecord, WordEntry, utcnow,
 )
 from tests.conftest import make_config
 from tests.factories import console_csrf, console_post, login, make_user, post_comment
@@ -146,6 +146,70 @@ def test_a_moderator_of_one_site_cannot_see_or_act_on_another(app, client, run_w
     # Admin pages are for admins only.
     assert client.get("/console/sites").status_code == 403
     assert console_post(client, f"/console/sites/{other_site}/settings", {"mode": "hold_all"}).status_code == 403
+
+
+def _account(app, username: str) -> User | None:  # type: ignore[no-untyped-def]
+    with _db(app).read() as session:
+        return session.scalars(select(User).where(User.username == username)).one_or_none()
+
+
+def test_a_site_limited_admin_cannot_create_an_admin_of_every_site_or_grant_other_sites(app, client):
+    other_site, default_site = _site(app, "other"), _site(app, "default")
+    make_user(app, "site-admin", role="admin", site_ids=[other_site])
+    login(client, "site-admin")
+    # No sites ticked means every site: refused, and no account is made.
+    refused = console_post(client, "/console/users", {"username": "escalated", "role": "admin"})
+    assert refused.status_code == 403 and _account(app, "escalated") is None
+    for sites in ([str(default_site)], [str(other_site), str(default_site)]):
+        response = console_post(client, "/console/users", {"username": "wider", "role": "moderator",
+                                                            "sites": sites})
+        assert response.status_code == 403 and _account(app, "wider") is None, sites
+    # Within its own sites it may still make accounts, admins included.
+    for username, role in (("helper", "moderator"), ("deputy", "admin")):
+        made = console_post(client, "/console/users", {"username": username, "role": role,
+                                                       "sites": [str(other_site)]})
+        assert made.status_code == 200, username
+        assert _account(app, username).site_ids == [other_site] and _account(app, username).role == role
+
+
+def test_a_site_limited_admin_cannot_disable_or_see_accounts_beyond_its_sites(app, client):
+    other_site, default_site = _site(app, "other"), _site(app, "default")
+    root = make_user(app, "root-admin", role="admin")
+    peer = make_user(app, "default-mod", site_ids=[default_site])
+    overlapping = make_user(app, "both-mod", site_ids=[default_site, other_site])
+    own = make_user(app, "other-mod", site_ids=[other_site])
+    make_user(app, "site-admin", role="admin", site_ids=[other_site])
+    login(client, "site-admin")
+    for user_id in (root, peer, overlapping):
+        assert console_post(client, f"/console/users/{user_id}/disable").status_code == 403, user_id
+    assert all(_account(app, name).disabled_at is None for name in ("root-admin", "default-mod", "both-mod"))
+    assert console_post(client, f"/console/users/{own}/disable").status_code == 303
+    assert _account(app, "other-mod").disabled_at is not None
+    page = client.get("/console/users").get_data(as_text=True)
+    assert "other-mod" in page and "site-admin" in page
+    assert "root-admin" not in page and "default-mod" not in page and "both-mod" not in page
+
+
+def test_only_an_admin_of_every_site_creates_sites_and_unrestricted_accounts(app, client):
+    other_site = _site(app, "other")
+    make_user(app, "site-admin", role="admin", site_ids=[other_site])
+    login(client, "site-admin")
+    assert console_post(client, "/console/sites", {"name": "mine-now"}).status_code == 403
+    with _db(app).read() as session:
+        assert session.scalars(select(Site).where(Site.name == "mine-now")).one_or_none() is None
+    # Its own site's settings remain its to change.
+    assert console_post(client, f"/console/sites/{other_site}/settings", {"mode": "hold_all"}).status_code == 303
+
+    root_client = app.test_client()
+    make_user(app, "root-admin", role="admin")
+    login(root_client, "root-admin")
+    assert console_post(root_client, "/console/sites", {"name": "news"}).status_code == 303
+    made = console_post(root_client, "/console/users", {"username": "second-root", "role": "admin"})
+    assert made.status_code == 200 and _account(app, "second-root").site_ids == []
+    page = root_client.get("/console/users").get_data(as_text=True)
+    assert "site-admin" in page and "second-root" in page
+    site_admin = _account(app, "site-admin").id
+    assert console_post(root_client, f"/console/users/{site_admin}/disable").status_code == 303
 
 
 # --- The queue ---

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.factories import comment_payload, post_comment
+from tests.factories import comment_payload, console_post, login, make_user, post_comment
 
 
 def _error(response, status: int, code: str) -> None:
@@ -130,3 +130,142 @@ def test_a_restarted_database_costs_no_request(client, config):
     engine.dispose()
     # The pool tests each connection as it hands it out, and replaces the dead ones.
     assert post_comment(client).status_code == 202
+
+
+# --- Hostile input (issue 10, finding 5): every case a 4xx with the JSON error body or the console's error page ---
+
+BIG = str(2**63)  # one past BIGINT
+HUGE = "9" * 5000  # past Python's 4,300-digit int() limit
+DEEP = '{"text": ' + "[" * 1000 + "]" * 1000 + "}"  # past json's recursion limit
+THREAD_PAGE = "/api/threads/news/2026/11/28/1.html/comments"
+
+
+def _json(client, path: str, body: str, **headers):  # type: ignore[no-untyped-def]
+    return client.post(path, data=body, content_type="application/json", headers=headers)
+
+
+def _captcha_audio_id(client, ctx):  # type: ignore[no-untyped-def]
+    captcha = client.get("/api/captcha").get_json()
+    assert client.get(captcha["audio"]).status_code == 200  # its audio is now cached under "<id>:audio"
+    return client.post("/api/comments", json=comment_payload(client, captcha_id=f"{captcha['id']}:audio",
+                                                             captcha_answer="AAAAA"))
+
+
+def _captcha_audio_of_audio(client):  # type: ignore[no-untyped-def]
+    audio = client.get("/api/captcha").get_json()["audio"]
+    assert client.get(audio).status_code == 200
+    return client.get(audio.replace("/audio", ":audio/audio"))
+
+
+def _chunked(client, ctx):  # type: ignore[no-untyped-def]
+    import io
+
+    body = ('{"text": "%s"}' % ("x" * (ctx["max_body"] + 10))).encode()
+    return client.post("/api/comments", input_stream=io.BytesIO(body), content_type="application/json",
+                       headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+
+
+HOSTILE = {
+    # JSON nested about a thousand deep, and deeper than any body of ours
+    "deep-json-comment": lambda c, x: _json(c, "/api/comments", DEEP),
+    "deep-json-report": lambda c, x: _json(c, "/api/comments/1/reports", DEEP),
+    "deep-json-bulk": lambda c, x: _json(c, "/api/moderation/bulk", DEEP, **x["bearer"]),
+    "deep-json-ids": lambda c, x: _json(c, "/api/moderation/bulk", '{"action": "approve", "ids": '
+                                        + "[" * 50 + "1" + "]" * 50 + "}", **x["bearer"]),
+    "deep-json-cors": lambda c, x: _json(c, "/api/comments", DEEP, Origin="https://evil.example"),
+    # NUL in query parameters, thread keys and fields
+    "nul-counts-thread": lambda c, x: c.get("/api/threads/counts?thread=/a%00b"),
+    "nul-captcha-site": lambda c, x: c.get("/api/captcha?site=a%00b"),
+    "nul-thread-site": lambda c, x: c.get(THREAD_PAGE + "?site=a%00b"),
+    "nul-thread-key": lambda c, x: c.get("/api/threads/a%00b/comments"),
+    "nul-json-site": lambda c, x: c.post("/api/comments", json=comment_payload(c, site="a\x00b")),
+    "nul-json-captcha": lambda c, x: c.post("/api/comments", json=comment_payload(c, captcha_id="a\x00b")),
+    "nul-form-site": lambda c, x: c.post("/api/comments", data={**comment_payload(c), "site": "a\x00b"}),
+    "nul-report-site": lambda c, x: c.post("/api/comments/1/reports", json={"reason": "spam", "site": "a\x00"}),
+    "nul-moderation-status": lambda c, x: c.get("/api/moderation/queue?status=%00", headers=x["bearer"]),
+    # ids of 2^63 and more; limits and cursors of thousands of digits
+    "big-comment-id": lambda c, x: c.get(f"/api/comments/{BIG}?token=x"),
+    "huge-comment-id": lambda c, x: c.get(f"/api/comments/{HUGE}?token=x"),
+    "big-report-id": lambda c, x: c.post(f"/api/comments/{BIG}/reports", json={"reason": "spam"}),
+    "big-moderation-id": lambda c, x: c.post(f"/api/moderation/comments/{BIG}/approve", headers=x["bearer"]),
+    "big-parent": lambda c, x: post_comment(c, parent=2**63),
+    "big-parent-string": lambda c, x: post_comment(c, parent=BIG),
+    "huge-parent-string": lambda c, x: post_comment(c, parent=HUGE),
+    "big-after": lambda c, x: c.get(THREAD_PAGE + f"?after={BIG}"),
+    "huge-after": lambda c, x: c.get(THREAD_PAGE + f"?after={HUGE}"),
+    "huge-limit": lambda c, x: c.get(THREAD_PAGE + f"?limit={HUGE}"),
+    "big-moderation-after": lambda c, x: c.get(f"/api/moderation/queue?after={BIG}", headers=x["bearer"]),
+    "huge-moderation-after": lambda c, x: c.get(f"/api/moderation/queue?after={HUGE}", headers=x["bearer"]),
+    "big-bulk-ids": lambda c, x: c.post("/api/moderation/bulk", json={"action": "approve", "ids": [2**63]},
+                                        headers=x["bearer"]),
+    "big-bulk-id-strings": lambda c, x: c.post("/api/moderation/bulk", json={"action": "approve", "ids": BIG},
+                                               headers=x["bearer"]),
+    "infinite-bulk-id": lambda c, x: _json(c, "/api/moderation/bulk", '{"action": "approve", "ids": [1e400]}',
+                                           **x["bearer"]),
+    # a thread key that the leading slash takes past VARCHAR(500)
+    "long-thread-key": lambda c, x: post_comment(c, thread="a" * 500),
+    # lone surrogates
+    "surrogate-site": lambda c, x: _json(c, "/api/comments", '{"site": "\\ud800", "thread": "/a", "text": "x"}'),
+    "surrogate-reader-ip": lambda c, x: _json(c, "/api/comments", '{"thread": "/a", "author": "x", "text": "y", '
+                                              '"reader_ip": "\\udc00"}', **x["api_key"]),
+    "surrogate-report-site": lambda c, x: _json(c, "/api/comments/1/reports", '{"reason": "spam", "site": "\\ud800"}'),
+    # captcha ids that name another key
+    "captcha-audio-id": _captcha_audio_id,
+    "captcha-audio-of-audio": lambda c, x: _captcha_audio_of_audio(c),
+    # a chunked body over the limit
+    "chunked-over-limit": _chunked,
+    # the console, signed in as an admin of every site
+    "console-nul-thread": lambda c, x: c.get("/console/queue?thread=/a%00"),
+    "console-nul-author": lambda c, x: c.get("/console/queue?author=a%00"),
+    "console-nul-search": lambda c, x: c.get("/console/queue?q=a%00"),
+    "console-nul-reason": lambda c, x: c.get("/console/queue?reason=a%00"),
+    "console-nul-audit": lambda c, x: c.get("/console/audit?moderator=a%00&status=%00"),
+    "console-nul-word": lambda c, x: console_post(c, "/console/words", {"site": "1", "term": "a\x00"}),
+    "console-nul-ban": lambda c, x: console_post(c, "/console/bans", {"site": "1", "author_key": "a\x00"}),
+    "console-nul-site-name": lambda c, x: console_post(c, "/console/sites", {"name": "a\x00"}),
+    "console-nul-username": lambda c, x: console_post(c, "/console/users", {"username": "a\x00", "sites": "1"}),
+    "console-nul-login": lambda c, x: console_post(c, "/console/login", {"username": "a\x00", "password": "x"}),
+    "console-big-comment": lambda c, x: console_post(c, f"/console/comments/{BIG}/approve"),
+    "console-big-bulk": lambda c, x: console_post(c, "/console/bulk", {"action": "approve", "ids": BIG}),
+    "console-big-ban-comment": lambda c, x: console_post(c, "/console/bans", {"comment": BIG}),
+    "console-big-ban-hours": lambda c, x: console_post(c, "/console/bans", {"site": "1", "author_key": "x",
+                                                                            "hours": BIG}),
+    "console-long-ban-hours": lambda c, x: console_post(c, "/console/bans", {"site": "1", "author_key": "x",
+                                                                             "hours": str(10**8)}),
+    "console-big-after": lambda c, x: c.get(f"/console/queue?after={BIG}"),
+    "console-huge-after": lambda c, x: c.get(f"/console/queue?after={HUGE}"),
+    "console-big-site": lambda c, x: c.get(f"/console/queue?site={BIG}"),
+    "console-big-audit-comment": lambda c, x: c.get(f"/console/audit?comment={BIG}"),
+    "console-big-user-site": lambda c, x: console_post(c, "/console/users", {"username": "u", "sites": BIG}),
+}
+
+# Where the status says more than "your request was bad".
+HOSTILE_STATUS = {"chunked-over-limit": 413, "big-comment-id": 404, "huge-comment-id": 404, "big-report-id": 404,
+                  "big-moderation-id": 404, "console-big-comment": 404, "captcha-audio-of-audio": 404,
+                  "captcha-audio-id": 403, "long-thread-key": 400}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_input_gets_a_clear_4xx_never_a_500(app, client, config, case):
+    from service.sites import create_api_key
+    from tests.conftest import MODERATOR_TOKEN
+
+    assert post_comment(client).status_code == 202  # comment 1, on the default site 1
+    ctx = {"bearer": {"Authorization": f"Bearer {MODERATOR_TOKEN}"}, "max_body": config.max_body_bytes,
+           "api_key": {"Authorization": f"Bearer {create_api_key(app.extensions['moderato.db'], 'default')}"}}
+    make_user(app, "chief", role="admin")
+    assert login(client, "chief").status_code == 303
+    response = HOSTILE[case](client, ctx)
+    assert 400 <= response.status_code < 500, (response.status_code, response.data[:300])
+    assert response.status_code == HOSTILE_STATUS.get(case, response.status_code), response.data[:300]
+    if response.mimetype == "application/json":
+        error = response.get_json()["error"]
+        assert error["code"] and error["message"]
+    else:  # the console's own error page
+        assert response.mimetype == "text/html" and 'class="error" role="alert"' in response.get_data(as_text=True)
+
+
+def test_the_demo_page_ignores_a_posted_id_out_of_range(client):
+    for posted in (BIG, HUGE, "-1"):
+        response = client.get(f"/demo/plain?posted={posted}&token=x")
+        assert response.status_code == 200, posted

@@ -49,6 +49,23 @@ def test_metrics_answer_admins_only(app, client):
     assert client.get("/metrics").status_code == 403
 
 
+def test_metrics_refuse_a_site_limited_admin(app, client):
+    from service.models import Site
+
+    with app.extensions["moderato.db"].write() as session:
+        site = Site(name="other", origins=[], settings={})
+        session.add(site)
+        session.flush()
+        site_id = site.id
+    make_user(app, "site-admin", role="admin", site_ids=[site_id])
+    login(client, "site-admin")
+    response = client.get("/metrics")
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    make_user(app, "root-admin", role="admin")
+    login(client, "root-admin")
+    assert client.get("/metrics").status_code == 200
+
+
 def test_metrics_are_in_the_exposition_format(client):
     body = client.get("/metrics", headers=ADMIN).get_data(as_text=True)
     sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[a-z]+"(,[a-z_]+="[a-z_]+")*\})? -?[0-9.e+]+$')
