@@ -183,7 +183,7 @@ class RateLimiter:
             ("posts_per_ip_minute", self._ip(address)),
             ("posts_per_ip_hour", self._ip(address)),
             ("posts_per_network_minute", self._network(address)),
-            ("posts_per_author_minute", self._hash("author", f"{site_id}:{author_key}") if author_key else None),
+            ("posts_per_author_minute", self._hash("author", f"{site_id}:{author_key.casefold()}") if author_key else None),
             ("posts_per_thread_minute", self._hash("thread", f"{site_id}:{thread_key}")),
             ("posts_per_site_minute", str(site_id)),
         ]
