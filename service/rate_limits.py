@@ -179,11 +179,12 @@ class RateLimiter:
         back end's own); the reader's address, when the back end passes it, counts as a reader's would.
         """
         counts = site_limits(settings)
+        author = self._hash("author", f"{site_id}:{author_key.casefold()}") if author_key else None
         subjects: list[tuple[str, str | None]] = [
             ("posts_per_ip_minute", self._ip(address)),
             ("posts_per_ip_hour", self._ip(address)),
             ("posts_per_network_minute", self._network(address)),
-            ("posts_per_author_minute", self._hash("author", f"{site_id}:{author_key.casefold()}") if author_key else None),
+            ("posts_per_author_minute", author),
             ("posts_per_thread_minute", self._hash("thread", f"{site_id}:{thread_key}")),
             ("posts_per_site_minute", str(site_id)),
         ]

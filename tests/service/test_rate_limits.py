@@ -15,7 +15,7 @@ from service.config import Config
 from service.models import Comment, Site
 from service.rate_limits import DEFAULT_LIMITS, network_of
 from service.sites import create_api_key, get_or_create_site
-from tests.factories import login, make_user, post_comment, console_post
+from tests.factories import console_post, login, make_user, post_comment
 
 
 @pytest.fixture
@@ -208,12 +208,13 @@ def test_a_site_setting_saved_in_the_console_overrides_the_default(limited):
     assert 'name="rate_posts_per_ip_minute" value="2"' in page
     assert [post_comment(client, author=f"x{i}").status_code for i in range(3)] == [202, 202, 429]
     # Emptied, the field falls back to the default; 0 turns the limit off.
-    assert console_post(client, f"/console/sites/{site_id}/settings",
-                        {**form, "rate_posts_per_ip_minute": "0", "rate_posts_per_author_minute": "0"}).status_code == 303
+    off = {**form, "rate_posts_per_ip_minute": "0", "rate_posts_per_author_minute": "0"}
+    assert console_post(client, f"/console/sites/{site_id}/settings", off).status_code == 303
     assert post_comment(client, author="x9").status_code == 202
 
 
 def test_rate_limits_can_be_turned_off_for_load_tests(client):
     # The shared test configuration has RATE_LIMITS=0, as bench/stack.py does.
-    statuses = [post_comment(client, author="同一人").status_code for _ in range(DEFAULT_LIMITS["posts_per_ip_minute"] + 2)]
+    attempts = DEFAULT_LIMITS["posts_per_ip_minute"] + 2
+    statuses = [post_comment(client, author="同一人").status_code for _ in range(attempts)]
     assert set(statuses) == {202}
