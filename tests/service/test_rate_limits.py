@@ -207,10 +207,14 @@ def test_a_site_setting_saved_in_the_console_overrides_the_default(limited):
     page = client.get(f"/console/sites?site={site_id}").get_data(as_text=True)
     assert 'name="rate_posts_per_ip_minute" value="2"' in page
     assert [post_comment(client, author=f"x{i}").status_code for i in range(3)] == [202, 202, 429]
-    # Emptied, the field falls back to the default; 0 turns the limit off.
+    # 0 turns a limit off; an emptied field drops the setting, so the default applies again.
     off = {**form, "rate_posts_per_ip_minute": "0", "rate_posts_per_author_minute": "0"}
     assert console_post(client, f"/console/sites/{site_id}/settings", off).status_code == 303
     assert post_comment(client, author="x9").status_code == 202
+    emptied = {**form, "rate_posts_per_ip_minute": ""}
+    assert console_post(client, f"/console/sites/{site_id}/settings", emptied).status_code == 303
+    with limited.extensions["moderato.db"].read() as session:
+        assert "rate_posts_per_ip_minute" not in session.get(Site, site_id).settings
 
 
 def test_rate_limits_can_be_turned_off_for_load_tests(client):
