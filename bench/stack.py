@@ -35,7 +35,8 @@ class Stack:
         _require_empty(self.database_url)
         self.redis.start()
         self.env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
-                        SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0")
+                        SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0",
+                        RATE_LIMITS="0")  # the load comes from one address and one key
         upgrade(self.database_url)
         if self.worker_class == "granian":
             command = web_command(self.port, self.web_processes, host="127.0.0.1")

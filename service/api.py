@@ -17,6 +17,7 @@ from service.identity import reader_from_body
 from service.keys import hash_ip
 from service.models import Site
 from service.payload import optional_int, read_body
+from service.rate_limits import RateLimiter
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
 
@@ -42,6 +43,10 @@ def _site_from_request() -> Site:
     return site_named(request.args.get("site"))
 
 
+def _limiter() -> RateLimiter:
+    return current_app.extensions["moderato.rate_limits"]
+
+
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
@@ -59,6 +64,9 @@ def new_captcha() -> Response:
     site = _site_from_request()
     if not _captcha_required(site, signed_in=request.args.get("signed_in") == "1"):
         return jsonify({"required": False})
+    limiter = _limiter()
+    limiter.hit(limiter.captcha_limits(site.settings, request.remote_addr),
+                "Too many captchas; wait a moment and try again.")
     challenge = _captcha().create()
     response = jsonify({"required": True, "id": challenge.id, "image": challenge.image_data_url,
                         "audio": f"/api/captcha/{challenge.id}/audio"})
@@ -69,7 +77,10 @@ def new_captcha() -> Response:
 @api.get("/api/captcha/<captcha_id>/audio")
 def captcha_audio(captcha_id: str) -> Response:
     """Serve the captcha's answer as speech (WAV)."""
-    wav = _captcha().audio(captcha_id)
+    config, limiter = _config(), _limiter()
+    message = "Too many audio captchas; wait a moment and try again."
+    limiter.hit(limiter.audio_client_limits(config, request.remote_addr), message)
+    wav = _captcha().audio(captcha_id, lambda: limiter.hit(limiter.audio_global_limits(config), message))
     return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "no-store"})
 
 
@@ -106,6 +117,10 @@ def post_comment() -> tuple[Response, int]:
         reader_ip = data.get("reader_ip") if isinstance(data.get("reader_ip"), str) else None
     else:
         reader_ip = request.remote_addr
+    limiter = _limiter()
+    limiter.hit(limiter.post_limits(site.id, site.settings, reader_ip, reader.user_id if reader else submission.author,
+                                    submission.thread, api_key=token),
+                "Too many comments; wait a moment before posting again.")
     comment, author_token = submit_comment(
         db, current_app.extensions["moderato.batcher"], site, submission, hash_ip(config.secret_key, reader_ip),
         current_app.extensions["moderato.thread_ids"], user_id=reader.user_id if reader else None,

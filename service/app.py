@@ -48,6 +48,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["moderato.captcha"] = RedisImageCaptcha(
         app.extensions["moderato.redis"], config.secret_key, ttl=config.captcha_ttl, length=config.captcha_length,
     )
+    from service.rate_limits import RateLimiter
+
+    app.extensions["moderato.rate_limits"] = RateLimiter(
+        app.extensions["moderato.redis"], config.secret_key, enabled=config.rate_limits,
+    )
     from service.comments import ThreadIds
     from service.queue import ModerationBatcher
     from service.sites import ApiKeyCache, SiteCache
@@ -116,7 +121,7 @@ def _register_error_handlers(app: Flask) -> None:
     def _moderato_error(err: ModeratoError):  # type: ignore[no-untyped-def]
         if err.status >= 500:
             logger.warning("%s: %s", err.code, err.message, exc_info=err.__cause__ is not None)
-        return jsonify(err.to_dict()), err.status
+        return jsonify(err.to_dict()), err.status, err.headers
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,7 +47,7 @@ class CaptchaProvider(Protocol):
 
     def create(self) -> CaptchaChallenge: ...
 
-    def audio(self, captcha_id: str) -> bytes: ...
+    def audio(self, captcha_id: str, before_generating: Callable[[], None] | None = None) -> bytes: ...
 
     def verify(self, captcha_id: str, answer: str) -> None: ...
 
@@ -85,8 +86,11 @@ class RedisImageCaptcha:
             self._image = ImageCaptcha(width=160, height=60)
         return CaptchaChallenge(captcha_id, self._image.generate(answer, format="png").getvalue())
 
-    def audio(self, captcha_id: str) -> bytes:
-        """Return a WAV of the answer, generated on the first request and cached for the captcha's life."""
+    def audio(self, captcha_id: str, before_generating: Callable[[], None] | None = None) -> bytes:
+        """Return a WAV of the answer, generated on the first request and cached for the captcha's life.
+
+        `before_generating` is called only when a WAV must be made (the costly part), and may raise to refuse.
+        """
         if not _ID.fullmatch(captcha_id):
             raise NotFound("No such captcha, or it has expired.")
         try:
@@ -98,6 +102,8 @@ class RedisImageCaptcha:
                 return cached
         except RedisError as err:
             raise ServiceUnavailable("Captchas are unavailable right now.") from err
+        if before_generating is not None:
+            before_generating()
         if self._audio is None:
             from captcha.audio import AudioCaptcha
 

@@ -50,6 +50,12 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",
      "Comma-separated origins (https://news.example.com) whose pages may embed the default site's widget"),
     ("REPORTS_PER_HOUR", "reports_per_hour", "20", "Reports one reader (hashed IP) may send per hour"),
+    ("RATE_LIMITS", "rate_limits", "1",
+     "1 limits comments and captchas per address, network, author, thread, site and API key (429); 0 for load tests"),
+    ("AUDIO_CAPTCHAS_PER_SECOND", "audio_captchas_per_second", "1",
+     "Audio captchas made per second for all clients together (each costs about half a core-second); 0: no cap"),
+    ("AUDIO_CAPTCHAS_PER_CLIENT", "audio_captchas_per_client", "6",
+     "Audio captchas one address may fetch per minute; 0: no limit"),
     ("SESSION_COOKIE_SECURE", "session_cookie_secure", "1",
      "1 marks the console's session cookie Secure (HTTPS only); 0 for plain-HTTP development"),
     ("LOGIN_MAX_FAILURES", "login_max_failures", "5",
@@ -115,6 +121,9 @@ class Config:
     trusted_proxies: int = 0
     default_site_origins: tuple[str, ...] = ()
     reports_per_hour: int = 20
+    rate_limits: bool = True
+    audio_captchas_per_second: int = 1
+    audio_captchas_per_client: int = 6
     session_cookie_secure: bool = True
     login_max_failures: int = 5
     login_lockout_seconds: int = 900

@@ -32,6 +32,8 @@ from service.payload import MAX_ID, optional_int, parse_int
 from service.models import (
     ApiKey, Comment, CommentStatus, Site, Thread, User, UserRole, UserToken, WordEntry, utcnow,
 )
+from service.rate_limits import LIMIT_SPECS
+from service.rate_limits import parse_site_settings as parse_rate_settings
 from service.redis_conn import get_redis
 from service.review import (
     AuditFilter, QueueFilter, audit_entries, dismiss_reports, queue_items, record_event, report_groups,
@@ -571,7 +573,7 @@ def sites_page() -> str:
         with get_db().read() as db_session:
             keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
     return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=None,
-                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES)
+                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS)
 
 
 @console.post("/sites")
@@ -625,6 +627,7 @@ def save_settings(site_id: int) -> Response:
         if not (line.startswith("https://") or line.startswith("http://")) or " " in line:
             raise InvalidField("An origin looks like https://news.example.com.", field="origins")
         origins.append(line)
+    rates = parse_rate_settings(form)
     with get_db().write() as db_session:
         site = db_session.get(Site, site_id)
         if site is None:
@@ -636,6 +639,11 @@ def save_settings(site_id: int) -> Response:
             settings.pop("max_links", None)
         else:
             settings["max_links"] = max_links
+        for key, rate in rates.items():
+            if rate is None:
+                settings.pop(key, None)
+            else:
+                settings[key] = rate
         for key in THRESHOLD_KEYS:
             value = _float_setting(form.get(key), key)
             if value is None:
@@ -673,7 +681,7 @@ def create_key(site_id: int) -> str:
     with get_db().read() as db_session:
         keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site_id).order_by(ApiKey.id)))
     return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=key,
-                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES)
+                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS)
 
 
 @console.post("/sites/<int:site_id>/keys/<int:key_id>/revoke")

@@ -42,6 +42,11 @@ class ModeratoError(Exception):
         self.details = details
         super().__init__(self.message)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Return the HTTP headers the error response carries besides its JSON body."""
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body of this error."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -131,7 +136,20 @@ class AlreadyReported(Conflict):
 
 
 class RateLimited(ModeratoError):
+    """Too many requests; `retry_after` (seconds, when known) becomes the Retry-After header and a body field."""
+
     status, code, default_message = 429, "rate_limited", "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, retry_after: int | None = None, **details: Any) -> None:
+        if retry_after is not None:
+            details["retry_after"] = retry_after
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Return the Retry-After header, when the wait is known."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class CsrfFailed(Forbidden):

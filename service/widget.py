@@ -97,6 +97,8 @@ def _cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
         if origin is not None and g.get("cors_allowed"):
             response.headers["Access-Control-Allow-Origin"] = origin
+            # Lets the widget read how long a 429 asks it to wait (rate_limits.py).
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response
 
 

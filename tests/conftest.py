@@ -118,6 +118,8 @@ def make_config(database_url: str, redis_url: str, tmp_path: Path, **overrides: 
     values: dict[str, object] = dict(
         database_url=database_url, redis_url=redis_url, data_dir=str(tmp_path / "data"), secret_key=TEST_SECRET,
         moderator_token=MODERATOR_TOKEN, testing_hooks=True, reconcile_after=0,
+        # Tests post many comments from one address; tests/service/test_rate_limits.py turns the limits on.
+        rate_limits=False,
     )
     values.update(overrides)
     return Config(**values)  # type: ignore[arg-type]

@@ -36,7 +36,7 @@
       e_captcha_invalid: "验证码错误或已过期，请重新输入。", e_missing_field: "请填写{f}。",
       e_field_too_long: "{f}太长了。", e_invalid_field: "{f}格式不正确。",
       e_identity_invalid: "登录状态已失效，请刷新页面后重试。", e_origin_not_allowed: "本网站未获准使用评论服务。",
-      e_rate_limited: "操作太频繁，请稍后再试。", e_already_reported: "您已经举报过这条评论。",
+      e_rate_limited: "操作太频繁，请稍后再试。", e_rate_wait: "操作太频繁，请 {n} 秒后再试。", e_already_reported: "您已经举报过这条评论。",
       e_comment_not_found: "评论不存在或已被删除。", e_payload_too_large: "内容太长了。",
       e_network: "网络连接失败，请检查网络后重试。", e_service_unavailable: "服务暂时不可用，请稍后再试。",
       e_banned: "您暂时不能发表评论。", e_other: "出错了，请稍后再试。"
@@ -57,7 +57,7 @@
       e_captcha_invalid: "驗證碼錯誤或已過期，請重新輸入。", e_missing_field: "請填寫{f}。",
       e_field_too_long: "{f}太長了。", e_invalid_field: "{f}格式不正確。",
       e_identity_invalid: "登入狀態已失效，請重新整理頁面後再試。", e_origin_not_allowed: "本網站未獲准使用評論服務。",
-      e_rate_limited: "操作太頻繁，請稍後再試。", e_already_reported: "您已經檢舉過這則評論。",
+      e_rate_limited: "操作太頻繁，請稍後再試。", e_rate_wait: "操作太頻繁，請 {n} 秒後再試。", e_already_reported: "您已經檢舉過這則評論。",
       e_comment_not_found: "評論不存在或已被刪除。", e_payload_too_large: "內容太長了。",
       e_network: "網路連線失敗，請檢查網路後再試。", e_service_unavailable: "服務暫時無法使用，請稍後再試。",
       e_banned: "您暫時不能發表評論。", e_other: "發生錯誤，請稍後再試。"
@@ -82,7 +82,8 @@
       e_missing_field: "Please fill in {f}.", e_field_too_long: "{f} is too long.", e_invalid_field: "{f} is not valid.",
       e_identity_invalid: "Your sign-in has expired. Reload the page and try again.",
       e_origin_not_allowed: "This site is not allowed to use the comment service.",
-      e_rate_limited: "Too many requests. Please try again later.", e_already_reported: "You already reported this comment.",
+      e_rate_limited: "Too many requests. Please try again later.",
+      e_rate_wait: "Too many requests. Please try again in {n} s.", e_already_reported: "You already reported this comment.",
       e_comment_not_found: "This comment no longer exists.", e_payload_too_large: "That is too long.",
       e_network: "Network error. Check your connection and try again.",
       e_service_unavailable: "The service is unavailable. Please try again later.",
@@ -218,13 +219,15 @@
           var e = new Error("http " + r.status), d = j.error || {};
           e.code = d.code || (r.status >= 500 ? "service_unavailable" : "other");
           e.field = d.field;
+          // A 429 says how long to wait, in its body and in Retry-After (exposed to this page by CORS).
+          e.wait = d.retry_after || +r.headers.get("Retry-After") || 0;
           throw e;
         });
       }, function () { var e = new Error("network"); e.code = "network"; throw e; });
     }
 
     function errText(e) {
-      var msg = t["e_" + e.code] || t.e_other;
+      var msg = e.code === "rate_limited" && e.wait > 0 ? fmt(t.e_rate_wait, e.wait) : t["e_" + e.code] || t.e_other;
       return msg.replace("{f}", t["f_" + e.field] || t.f_text);
     }
 

@@ -369,3 +369,41 @@ def test_signed_in_reader_skips_the_captcha_where_the_site_allows_it(page, live_
     host.locator("#m-text").fill("访客")
     expect(host.locator("div.captcha img")).to_have_attribute("data-captcha-id", re.compile(".+"))
     _no_problems(page)
+
+
+def test_a_rate_limited_reader_is_told_in_their_language_how_long_to_wait(page, config):
+    from dataclasses import replace
+
+    from service.app import create_app
+    from tests.browser.conftest import LiveServer
+
+    limited = create_app(replace(config, rate_limits=True))
+    site = get_or_create_site(limited.extensions["moderato.db"])
+    with limited.extensions["moderato.db"].write() as session:
+        session.execute(update(Site).where(Site.id == site.id).values(settings={"rate_posts_per_ip_minute": 1}))
+    server = LiveServer(limited).start()
+    try:
+        page.goto(server.url + "/")
+        host = _host(page)
+        _post(host, server, "第一条评论")
+        expect(host.locator("ul.mine li")).to_have_count(1)
+        _post(host, server, "一分钟内的第二条")
+        error = host.locator("form.post .err")
+        expect(error).to_have_text(re.compile(r"^操作太频繁，请 \d+ 秒后再试。$"))
+        expect(host.locator("#m-text")).to_have_value("一分钟内的第二条")  # the reader's text is kept
+        seconds = int(re.search(r"\d+", error.inner_text()).group())
+        assert 1 <= seconds <= 60
+
+        page.evaluate("document.documentElement.lang = 'zh-TW'")
+        _post(host, server, "再試一次", author=None)
+        expect(host.locator("form.post .err")).to_have_text(re.compile(r"^操作太頻繁，請 \d+ 秒後再試。$"))
+        page.evaluate("document.documentElement.lang = 'en'")
+        _post(host, server, "and again", author=None)
+        expect(host.locator("form.post .err")).to_have_text(
+            re.compile(r"^Too many requests\. Please try again in \d+ s\.$"))
+        with limited.extensions["moderato.db"].read() as session:
+            assert len(session.scalars(select(Comment)).all()) == 1
+        _no_problems(page)
+    finally:
+        server.stop()
+        limited.extensions["moderato.db"].dispose()
