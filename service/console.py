@@ -46,19 +46,22 @@ _DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTE
 _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
 # The word-list filter's categories and actions (workers/filters/wordlist.py; a test keeps them equal).
 # "allow" marks an innocent longer word that silences the listed words inside it.
-WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "ads_fraud", "illegal_goods")
+WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "sex_trade", "ads_fraud", "illegal_goods")
 WORD_ACTIONS = ("flag", "hold", "reject", "allow")
 CAPTCHA_POLICIES = ("always", "guests", "never")
 # A ban for longer than a century is meant for good; the cap keeps the end date within what datetime holds.
 _MAX_BAN_HOURS = 100 * 366 * 24
 # workers/policy.py reads these: `abuse_*` sets both languages, `abuse_zh_*` / `abuse_en_*` one of them.
+# `*_plain_hold_at` holds an ordinary comment (naming no group, flagged by no word list): see workers/policy.py.
 THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "abuse_zh_hold_at", "abuse_zh_reject_at",
+                  "abuse_plain_hold_at", "abuse_zh_plain_hold_at",
                   "abuse_en_hold_at", "abuse_en_reject_at", "spam_hold_at", "spam_reject_at")
 # Each pair of (hold, reject) names a site's thresholds may combine into: a language's own setting wins
 # over the score's, so `abuse_hold_at` with `abuse_en_reject_at` is a pair too.
 _THRESHOLD_PAIRS = (
     ("abuse", ("abuse_zh_hold_at", "abuse_hold_at"), ("abuse_zh_reject_at", "abuse_reject_at")),
     ("abuse", ("abuse_en_hold_at", "abuse_hold_at"), ("abuse_en_reject_at", "abuse_reject_at")),
+    ("abuse", ("abuse_zh_plain_hold_at", "abuse_plain_hold_at"), ("abuse_zh_reject_at", "abuse_reject_at")),
     ("spam", ("spam_hold_at",), ("spam_reject_at",)),
 )
 

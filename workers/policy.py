@@ -34,21 +34,35 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True)
 class Policy:
-    """Thresholds for one probability: at or above `reject_at` reject, at or above `hold_at` hold."""
+    """Thresholds for one probability: at or above `reject_at` reject, at or above `hold_at` hold.
+
+    `plain_hold_at` (at least `hold_at`) is the hold threshold for an ordinary comment: one that names no
+    group of people and that no word list flagged (workers.filters.targets). The model reads negative
+    sentiment as abuse, so a complaint scores like an insult; holding it only when the model is sure, and
+    letting reports catch the rest, keeps everyday comments out of the queue. None means `hold_at`.
+    """
 
     reject_at: float
     hold_at: float
+    plain_hold_at: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hold_at <= self.reject_at <= 1.0001:
             raise ValueError(f"need 0 <= hold_at <= reject_at <= 1, got hold_at={self.hold_at}, "
                              f"reject_at={self.reject_at}")
+        if self.plain_hold_at is not None and not self.hold_at <= self.plain_hold_at <= self.reject_at:
+            raise ValueError(f"need hold_at <= plain_hold_at <= reject_at, got hold_at={self.hold_at}, "
+                             f"plain_hold_at={self.plain_hold_at}, reject_at={self.reject_at}")
 
-    def action(self, score: float) -> Action:
-        """Return the action this policy asks for at `score`."""
+    def hold_threshold(self, plain: bool = False) -> float:
+        """Return the hold threshold for an ordinary comment (`plain`) or for one that names a group."""
+        return self.plain_hold_at if plain and self.plain_hold_at is not None else self.hold_at
+
+    def action(self, score: float, plain: bool = False) -> Action:
+        """Return the action this policy asks for at `score`, for an ordinary comment if `plain`."""
         if score >= self.reject_at:
             return Action.REJECT
-        if score >= self.hold_at:
+        if score >= self.hold_threshold(plain):
             return Action.HOLD
         return Action.ALLOW
 
@@ -56,8 +70,8 @@ class Policy:
 # Chosen on cross-validated training predictions; see the module docstring. Keys are score names, or a
 # score name and a language ("abuse_zh") where each language's model has thresholds of its own.
 DEFAULT_POLICIES: dict[str, Policy] = {
-    "abuse_zh": Policy(reject_at=0.855, hold_at=0.165),
-    "abuse_en": Policy(reject_at=0.5, hold_at=0.02),
+    "abuse_zh": Policy(reject_at=0.99, hold_at=0.4, plain_hold_at=0.55),
+    "abuse_en": Policy(reject_at=0.95, hold_at=0.47),
     "spam": Policy(reject_at=0.5, hold_at=0.5),
 }
 LANGUAGES = ("zh", "en")
@@ -94,7 +108,14 @@ class SitePolicy:
                 # A site-wide hold threshold set when both languages shared one pair may pass a language's
                 # own reject threshold (English rejects from 0.5); it then holds nothing in that language.
                 hold_at = min(hold_at, reject_at)
-            policies[key] = Policy(reject_at=reject_at, hold_at=hold_at)
+            plain = options.get(f"{key}_plain_hold_at", options.get(f"{name}_plain_hold_at"))
+            if plain is None and f"{key}_hold_at" not in options and f"{name}_hold_at" not in options:
+                # A site that set a hold threshold of its own meant it for every comment; the default's
+                # ordinary-comment hold goes with the default hold.
+                plain = default.plain_hold_at
+            # Kept between the two others, so a site that moves one threshold never breaks its policy.
+            plain = None if plain is None else min(reject_at, max(hold_at, float(plain)))
+            policies[key] = Policy(reject_at=reject_at, hold_at=hold_at, plain_hold_at=plain)
         return cls(policies)
 
     def policy(self, name: str, language: str = "") -> Policy:
@@ -111,19 +132,23 @@ class SitePolicy:
         """Tell whether this policy has thresholds for a score name."""
         return any(score_name(key) == name for key in (*self.policies, *DEFAULT_POLICIES))
 
-    def judge(self, scores: dict[str, float], language: str = "") -> tuple[Action, list[str]]:
-        """Return the strongest action the scores of a text in `language` ask for, and a reason for each threshold passed."""
+    def judge(self, scores: dict[str, float], language: str = "",
+              plain: bool = False) -> tuple[Action, list[str]]:
+        """Return the strongest action the scores of a text in `language` ask for, and a reason for each threshold passed.
+
+        `plain` says the comment is ordinary in every other way (names no group, flagged by no word list).
+        """
         strongest = Action.ALLOW
         reasons = []
         for name, score in sorted(scores.items()):
             if not self.judges(name):
                 continue
             policy = self.policy(name, language)
-            action = policy.action(score)
+            action = policy.action(score, plain)
             if action is Action.REJECT:
                 reasons.append(f"{name} {score:.2f} >= {policy.reject_at:.2f}")
             elif action is Action.HOLD:
-                reasons.append(f"{name} {score:.2f} >= {policy.hold_at:.2f}")
+                reasons.append(f"{name} {score:.2f} >= {policy.hold_threshold(plain):.2f}")
             if action.rank > strongest.rank:
                 strongest = action
         return strongest, reasons
@@ -163,6 +188,8 @@ def decide(decision: Decision, policy: SitePolicy | None = None) -> PolicyDecisi
     scores: dict[str, float] = {}
     reasons: list[str] = []
     rule_spam = max((_RULE_SPAM.get((v.filter, v.action), 0.0) for v in decision.verdicts), default=0.0)
+    # A word-list match, even one that only flags, makes a comment more than ordinary.
+    listed = any(v.filter == "wordlist" and v.action.rank >= Action.FLAG.rank for v in decision.verdicts)
     for verdict in decision.verdicts:
         named = dict(getattr(verdict, "scores", ()))
         if named:
@@ -173,7 +200,10 @@ def decide(decision: Decision, policy: SitePolicy | None = None) -> PolicyDecisi
                 # Out of the model's domain (Chinese text): the spam score is what the rules found.
                 named["spam"] = rule_spam
             scores.update(named)
-            action, why = policy.judge(judged, getattr(verdict, "language", ""))
+            plain = not listed and not getattr(verdict, "named_groups", ())
+            action, why = policy.judge(judged, getattr(verdict, "language", ""), plain)
+            if why and getattr(verdict, "named_groups", ()):
+                why.append(f"names a group: {', '.join(verdict.named_groups)}")
             reasons.extend(f"{verdict.filter}: {r}" for r in why)
         else:
             action = verdict.action

@@ -3,11 +3,13 @@
 Each head is an ensemble of two linear models over the same n-grams, logistic regression on sublinear
 tf-idf and NB-SVM (logistic regression on presence scaled by log-count ratios), averaged in logit space
 and calibrated by Platt scaling fitted on cross-validated predictions. Everything is fitted on training
-data only: COLD's train.csv, and the training parts of the seeded Davidson and SMS splits (the SMS ham
-also serves the English abuse head as everyday English, and Davidson's tweets, of every class, serve the
-spam head as ham). The thresholds of workers.policy's defaults, one pair per abuse head and one for
-spam, are chosen on the cross-validated predictions. COLD's dev.csv and the held-out splits are only
-measured, by `python -m workers.evaluate`.
+data only: COLD's train.csv with the training part of the everyday Chinese texts as fine examples, and
+the training parts of the seeded Davidson and SMS splits (the SMS ham also serves the English abuse head
+as everyday English, and Davidson's tweets, of every class, serve the spam head as ham). The Chinese head
+is calibrated and its thresholds chosen on cross-topic predictions (trained on two of COLD's topics,
+predicting the third) and on everyday text it never saw, for a stream of mostly fine comments
+(STREAM_TARGETS); the English and spam pairs on cross-validated predictions. COLD's dev.csv and the
+held-out splits are only measured, by `python -m workers.evaluate`.
 """
 from __future__ import annotations
 
@@ -21,11 +23,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from workers.datasets import DATA_DIR, Labelled, cold, davidson, heldout_split, sms_spam
+from workers.datasets import DATA_DIR, Labelled, cold, davidson, everyday_zh, heldout_split, sms_spam
 from workers.filters.classifier import (
     BUCKET_BITS, EN_FEATURES, MODEL_PATH, ZH_FEATURES, FeatureSpec, LinearClassifier, LinearHead, features,
 )
 from workers.filters.normalise import normalise
+from workers.filters.targets import named_groups
 
 SEED = 0
 
@@ -223,6 +226,184 @@ def choose_thresholds(labels: Sequence[int], probabilities: Sequence[float], rej
     return reject_at, hold_at
 
 
+# A real stream is mostly fine comments, so the default thresholds are chosen for one, per language, on
+# predictions that cross a shift (COLD: trained on two topics, predicted on the third; everyday text:
+# predicted by models that never saw it), not on COLD's half-offensive dev split. A false alarm costs a
+# reader and a moderator's minute; abuse that is published can still be reported.
+STREAM_TARGETS = {
+    "reject_precision": 0.95,   # in every COLD topic: a rejection nobody reviews must almost always be right
+    "everyday_rejected": 0.002,  # at most 0.2% of everyday text rejected (target 0.5%, with a margin)
+    "everyday_flagged": 0.02,    # at most 2% held or rejected (target 5%: held-out complaints score higher)
+    "plain_precision": 0.9,      # an ordinary comment (naming no group) is held only where the model is sure
+    "plain_everyday": 0.0025,    # and where at most 0.25% of everyday text would be held that way
+    "held_safe": 0.25,           # at most a quarter of COLD's safe comments held (all on race, region, gender)
+}
+
+
+def choose_stream_thresholds(labels: Sequence[int], probabilities: Sequence[float], named: Sequence[bool],
+                             topics: Sequence[str], everyday: Sequence[float], everyday_named: Sequence[bool],
+                             targets: dict[str, float] | None = None) -> tuple[float, float, float]:
+    """Pick (reject_at, hold_at, plain_hold_at) for a stream of mostly fine comments.
+
+    `probabilities` are cross-topic predictions for labelled comments, `everyday` predictions for everyday
+    text that no model saw; `named` tells which comments name a group (workers.filters.targets). reject_at
+    is the lowest threshold (never below 0.5) precise enough in every topic that rejects little everyday
+    text; plain_hold_at the lowest at which ordinary comments are held with precision and rarely; hold_at,
+    for comments that name a group, the lowest at which the everyday and the safe-comment caps still hold.
+    """
+    t = {**STREAM_TARGETS, **(targets or {})}
+    y, p, g = np.asarray(labels, dtype=bool), np.asarray(probabilities), np.asarray(named, dtype=bool)
+    topic = np.asarray(topics)
+    e, eg = np.asarray(everyday), np.asarray(everyday_named, dtype=bool)
+    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+
+    def precision(mask: np.ndarray) -> float:
+        return float(y[mask].mean()) if mask.any() else 1.0
+
+    reject_at = 0.99
+    for r in grid[grid >= 0.5]:
+        if (all(precision((p >= r) & (topic == k)) >= t["reject_precision"] for k in set(topic))
+                and float((e >= r).mean()) <= t["everyday_rejected"]):
+            reject_at = float(r)
+            break
+    plain_hold_at = reject_at
+    gated = not (g.all() and eg.all())  # without ordinary comments (English: no gate) there is one hold
+    for h in grid[grid <= reject_at] if gated else ():
+        if precision((p >= h) & ~g) >= t["plain_precision"] and float(((e >= h) & ~eg).mean()) <= t["plain_everyday"]:
+            plain_hold_at = float(h)
+            break
+    hold_at = plain_hold_at
+    for h in grid[grid <= plain_hold_at]:
+        flagged = (e >= reject_at) | ((e >= h) & eg) | (e >= plain_hold_at)
+        held_safe = float((((p >= h) & g) | (p >= plain_hold_at))[~y].mean())
+        if float(flagged.mean()) <= t["everyday_flagged"] and held_safe <= t["held_safe"]:
+            hold_at = float(h)
+            break
+    return reject_at, hold_at, plain_hold_at if gated else hold_at
+
+
+def stream_figures(labels: Sequence[int], probabilities: Sequence[float], named: Sequence[bool],
+                   everyday: Sequence[float], everyday_named: Sequence[bool], reject_at: float, hold_at: float,
+                   plain_hold_at: float) -> dict[str, float]:
+    """Return what a policy does on labelled comments (caught, reject precision) and on everyday text."""
+    y, p, g = np.asarray(labels, dtype=bool), np.asarray(probabilities), np.asarray(named, dtype=bool)
+    e, eg = np.asarray(everyday), np.asarray(everyday_named, dtype=bool)
+
+    def flagged(q: np.ndarray, named_: np.ndarray) -> np.ndarray:
+        return (q >= reject_at) | ((q >= hold_at) & named_) | (q >= plain_hold_at)
+
+    caught, reject = flagged(p, g), p >= reject_at
+    return {
+        "abuse_caught": float(caught[y].mean()) if y.any() else 0.0,
+        "reject_precision": float(y[reject].mean()) if reject.any() else 1.0,
+        "safe_held": float(caught[~y].mean()) if (~y).any() else 0.0,
+        "everyday_flagged": float(flagged(e, eg).mean()) if len(e) else 0.0,
+        "everyday_rejected": float((e >= reject_at).mean()) if len(e) else 0.0,
+    }
+
+
+# Weight of an everyday text among the Chinese abuse model's fine examples, against 1 for a COLD comment.
+# COLD's safe comments all discuss race, region and gender, so without everyday text the model never saw a
+# cheer or a complaint and read negative words as abuse; at 0.3, 42,000 everyday texts weigh about half of
+# COLD, and COLD's figures hold while everyday false alarms fall (issue 9 measured 6.7% -> 2.3% of held-out
+# Weibo comments scored 0.5 or more).
+EVERYDAY_WEIGHT = 0.3
+
+
+class ChineseTrainingSet:
+    """COLD's training comments (with their evasive rewrites) and everyday texts, as hashed n-grams."""
+
+    def __init__(self, cold_train: Labelled, everyday: Sequence[str], everyday_weight: float = EVERYDAY_WEIGHT) -> None:
+        self.settings = SETTINGS["abuse_zh"]
+        spec = self.settings.spec
+        self.cold = cold_train
+        self.everyday = tuple(everyday)
+        self.everyday_weight = everyday_weight
+        self.y = np.asarray(cold_train.labels, dtype=np.int64)
+        self.topics = np.asarray(cold_train.groups)
+        augmented = _rewrites(cold_train.texts)
+        self.origin = np.array([row for row, _ in augmented], dtype=np.int64)
+        self.cold_tokens = [features(t, spec) for t in _norm(cold_train.texts)]
+        self.aug_tokens = [features(t, spec) for _, t in augmented]
+        self.everyday_tokens = [features(t, spec) for t in _norm(self.everyday)]
+
+    def fit(self, cold_rows: np.ndarray, everyday_rows: np.ndarray) -> _RawModel:
+        """Fit the two linear models on the given COLD rows (and their rewrites) and everyday rows."""
+        aug_rows = np.flatnonzero(np.isin(self.origin, cold_rows))
+        tokens = ([self.cold_tokens[i] for i in cold_rows] + [self.aug_tokens[i] for i in aug_rows]
+                  + [self.everyday_tokens[i] for i in everyday_rows])
+        labels = np.concatenate([self.y[cold_rows], self.y[self.origin[aug_rows]],
+                                 np.zeros(len(everyday_rows), np.int64)])
+        weights = np.concatenate([np.ones(len(cold_rows) + len(aug_rows)),
+                                  np.full(len(everyday_rows), self.everyday_weight)])
+        return _fit_raw(tokens, labels, self.settings, weights)
+
+    def fit_head(self, cold_rows: np.ndarray, calibration: dict[str, float]) -> LinearHead:
+        """Fit on the given COLD rows and every everyday text; calibrate as `calibration` says."""
+        return compile_head("abuse_zh", self.settings.spec,
+                            self.fit(cold_rows, np.arange(len(self.everyday_tokens))), calibration)
+
+
+def compile_head(name: str, spec: FeatureSpec, model: _RawModel, calibration: dict[str, float]) -> LinearHead:
+    """Fold a calibration (the two models' scales, then Platt's a and b) into one head's weights."""
+    a, b = calibration["a"], calibration["b"]
+    s0, s1 = calibration["scale_tfidf"], calibration["scale_bin"]
+    return LinearHead(name=name, spec=spec, idf=model.idf, w_tfidf=model.w_tfidf * (a / s0),
+                      w_bin=model.w_bin * (a / s1), bias=a * (model.b_tfidf / s0 + model.b_bin / s1) + b)
+
+
+def train_abuse_zh(data: ChineseTrainingSet, log: Any = None,
+                   predictions: Path | None = None) -> tuple[LinearHead, dict[str, Any]]:
+    """Fit the Chinese abuse head on COLD's training split and everyday text; return it and its cross-topic figures.
+
+    Calibration and thresholds come from cross-topic predictions: for each of COLD's topics a model trained
+    on the other two (and two thirds of the everyday text) predicts that topic (and the last third), so the
+    probabilities carry the shift a news site's comments bring, rather than COLD's own dev split's ease.
+    """
+    y, topics, spec = data.y, data.topics, data.settings.spec
+    names = sorted(set(topics))
+    part = np.random.RandomState(SEED).randint(0, len(names), len(data.everyday_tokens))
+    raw_cold, raw_everyday = np.zeros((len(y), 2)), np.zeros((len(data.everyday_tokens), 2))
+    for k, name in enumerate(names):
+        held = np.flatnonzero(topics == name)
+        model = data.fit(np.flatnonzero(topics != name), np.flatnonzero(part != k))
+        raw_cold[held] = _raw_logits(model, [data.cold_tokens[i] for i in held], spec)
+        rows = np.flatnonzero(part == k)
+        raw_everyday[rows] = _raw_logits(model, [data.everyday_tokens[i] for i in rows], spec)
+        if log:
+            print(f"  abuse_zh: trained without {name}", file=log, flush=True)
+    scale = np.vstack([raw_cold, raw_everyday]).std(axis=0)
+    z_cold, z_everyday = raw_cold @ (1 / scale), raw_everyday @ (1 / scale)
+    from sklearn.linear_model import LogisticRegression
+
+    platt = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000).fit(
+        np.concatenate([z_cold, z_everyday]).reshape(-1, 1), np.concatenate([y, np.zeros(len(z_everyday), np.int64)]),
+        sample_weight=np.concatenate([np.ones(len(y)), np.full(len(z_everyday), data.everyday_weight)]))
+    calibration = {"scale_tfidf": float(scale[0]), "scale_bin": float(scale[1]),
+                   "a": float(platt.coef_[0, 0]), "b": float(platt.intercept_[0])}
+    p_cold = _sigmoid(calibration["a"] * z_cold + calibration["b"])
+    p_everyday = _sigmoid(calibration["a"] * z_everyday + calibration["b"])
+    head = data.fit_head(np.arange(len(y)), calibration)
+    named = np.array([bool(named_groups(normalise(t))) for t in data.cold.texts])
+    everyday_named = np.array([bool(named_groups(normalise(t))) for t in data.everyday])
+    reject_at, hold_at, plain_hold_at = choose_stream_thresholds(y, p_cold, named, topics, p_everyday, everyday_named)
+    if predictions:
+        # Kept for choosing thresholds again without training again (choose_stream_thresholds).
+        np.savez_compressed(predictions, labels=y, probabilities=p_cold, named=named, topics=topics,
+                            everyday=p_everyday, everyday_named=everyday_named)
+    report = {
+        "rows": len(y), "everyday_rows": len(data.everyday_tokens), "everyday_weight": data.everyday_weight,
+        "calibration": calibration,
+        "cross_topic": {**binary_figures(y, p_cold),
+                        "by_topic_macro_f1": {n: binary_figures(y[topics == n], p_cold[topics == n])["macro_f1"]
+                                              for n in names}},
+        "policy": [reject_at, hold_at, plain_hold_at],
+        "policy_cross_topic": stream_figures(y, p_cold, named, p_everyday, everyday_named, reject_at, hold_at,
+                                             plain_hold_at),
+    }
+    return head, report
+
+
 def _norm(texts: Sequence[str]) -> list[str]:
     return [normalise(t).text for t in texts]
 
@@ -284,17 +465,16 @@ def train_spam(sms: Labelled, tweets: Labelled, cold_train: Labelled, folds: int
     return head, probability, (sms_rows, tweet_rows)
 
 
-def train_all(data_dir: Path = DATA_DIR, folds: int = 5, log: Any = sys.stderr) -> tuple[LinearClassifier, dict]:
+def train_all(data_dir: Path = DATA_DIR, folds: int = 5, log: Any = sys.stderr,
+              predictions: Path | None = None) -> tuple[LinearClassifier, dict]:
     """Train the three heads on the training data; return the classifier and a report of CV figures."""
     report: dict[str, Any] = {"folds": folds}
     heads = {}
     cold_train = cold("train", data_dir)
     t0 = time.time()
-    heads["abuse_zh"], p_zh = train_head("abuse_zh", _norm(cold_train.texts), cold_train.labels,
-                                         SETTINGS["abuse_zh"], folds, augmented=_rewrites(cold_train.texts),
-                                         log=log)
-    report["abuse_zh"] = {"cv": binary_figures(cold_train.labels, p_zh), "rows": len(cold_train),
-                          "seconds": round(time.time() - t0, 1)}
+    heads["abuse_zh"], report["abuse_zh"] = train_abuse_zh(
+        ChineseTrainingSet(cold_train, everyday_zh("train", data_dir)), log=log, predictions=predictions)
+    report["abuse_zh"]["seconds"] = round(time.time() - t0, 1)
     english = davidson(data_dir)
     en_train, _ = heldout_split(english)
     en = english.subset(en_train)
@@ -324,21 +504,29 @@ def train_all(data_dir: Path = DATA_DIR, folds: int = 5, log: Any = sys.stderr) 
     report["spam"] = {"cv_sms": binary_figures(sp.labels, p_spam[sms_rows]), "rows": len(p_spam),
                       "tweet_rows": len(en), "tweet_weight": TWEET_WEIGHT}
     # Each language's abuse head has thresholds of its own, since each carries its training set's habits.
-    # English ones must meet the targets on Davidson and on all English rows, and hold at most a quarter
-    # of the everyday SMS ham, which stands for the English comments of a news site. The spam pair must
-    # meet them on the SMS split and on SMS and tweets together (tweets rejected as spam are wrong), and
-    # hold at most a quarter of the tweets.
+    # English has no labelled shift to cross and no group gate: its pair is chosen on cross-validated
+    # predictions, rejections precise on Davidson's tweets, holds rare on the SMS ham (everyday English,
+    # at most 1% held, since comments are more varied than text messages: the old hold at 0.02 held 16% of
+    # held-out SMS ham and half of ordinary YouTube comments) and on a quarter of the tweets that are neither.
+    dav_y = np.asarray(en.labels, dtype=bool)
+    everyone = np.ones(len(dav_rows), dtype=bool)
+    en_pair = choose_stream_thresholds(dav_y, p_en[dav_rows], everyone, ["davidson"] * len(dav_rows),
+                                       p_en[ham_rows], np.ones(len(ham_rows), dtype=bool),
+                                       targets={"everyday_flagged": 0.01})
+    # The spam pair must meet the old targets on the SMS split and on SMS and tweets together (tweets
+    # rejected as spam are wrong), and hold at most a quarter of the tweets.
     policy = {
-        "abuse_zh": choose_thresholds(cold_train.labels, p_zh),
-        "abuse_en": choose_thresholds(en_labels, p_en, parts=(dav_rows, np.arange(len(en_labels)), ham_rows)),
+        "abuse_zh": tuple(report["abuse_zh"]["policy"]),
+        "abuse_en": en_pair[:2],
         "spam": choose_thresholds(spam_y, p_spam[:len(spam_y)], parts=(*spam_parts, np.arange(len(spam_y)))),
     }
     report["policy"] = {name: list(pair) for name, pair in policy.items()}
     y_en = np.asarray(en_labels)
     report["policy_cv"] = {
-        "abuse_zh": policy_figures(cold_train.labels, p_zh, *policy["abuse_zh"]),
+        "abuse_zh_cross_topic": report["abuse_zh"]["policy_cross_topic"],
+        "abuse_en": stream_figures(dav_y, p_en[dav_rows], everyone, p_en[ham_rows], np.ones(len(ham_rows), bool),
+                                   *en_pair),
         "abuse_en_davidson": policy_figures(y_en[dav_rows], p_en[dav_rows], *policy["abuse_en"]),
-        "abuse_en_sms_ham": policy_figures(y_en[ham_rows], p_en[ham_rows], *policy["abuse_en"]),
         "spam": policy_figures(sp.labels, p_spam[sms_rows], *policy["spam"]),
         "spam_davidson": policy_figures(spam_y[tweet_rows], p_spam[tweet_rows], *policy["spam"]),
     }
@@ -354,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the shared/data folder")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model file")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds for calibration")
+    parser.add_argument("--predictions", type=Path, help="also write the Chinese head's cross-topic predictions (.npz)")
     args = parser.parse_args(argv)
-    classifier, report = train_all(args.data, args.folds)
+    classifier, report = train_all(args.data, args.folds, predictions=args.predictions)
     classifier.save(args.out)
     print(json.dumps(report, indent=2))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)

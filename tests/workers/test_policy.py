@@ -59,8 +59,9 @@ def test_flag_alone_approves() -> None:
 
 
 def scored_in(language: str, abuse: float) -> ScoredVerdict:
+    # Naming a group, so that the hold threshold (not the ordinary comment's) applies.
     return ScoredVerdict("classifier", Action.ALLOW, abuse, scores=(("abuse", abuse), ("spam", 0.0)),
-                         language=language)
+                         language=language, named_groups=("group",))
 
 
 def test_chinese_and_english_texts_of_the_same_score_are_judged_by_their_own_thresholds() -> None:
@@ -108,3 +109,40 @@ def test_an_old_site_wide_hold_threshold_above_the_english_reject_threshold_stil
     assert policy.policy("abuse", "en") == Policy(reject_at=english, hold_at=min(0.7, english))
     with pytest.raises(ValueError):
         SitePolicy.from_options({"abuse_en_hold_at": 0.9, "abuse_en_reject_at": 0.5})
+
+
+def test_an_ordinary_comment_is_held_only_from_the_plain_threshold() -> None:
+    policy = Policy(reject_at=0.9, hold_at=0.3, plain_hold_at=0.7)
+    assert policy.action(0.5) is Action.HOLD
+    assert policy.action(0.5, plain=True) is Action.ALLOW
+    assert policy.action(0.75, plain=True) is Action.HOLD
+    assert policy.action(0.95, plain=True) is Action.REJECT
+    with pytest.raises(ValueError):
+        Policy(reject_at=0.9, hold_at=0.5, plain_hold_at=0.4)
+
+
+def test_naming_a_group_or_a_word_list_flag_makes_a_comment_more_than_ordinary() -> None:
+    site = SitePolicy({"abuse": Policy(reject_at=0.9, hold_at=0.3, plain_hold_at=0.7),
+                       "spam": Policy(reject_at=0.9, hold_at=0.9)})
+    plain = ScoredVerdict("classifier", Action.ALLOW, 0.5, scores=(("abuse", 0.5), ("spam", 0.0)))
+    assert decide(Decision(Action.ALLOW, (plain,)), site).outcome is Outcome.APPROVE
+    aimed = ScoredVerdict("classifier", Action.ALLOW, 0.5, scores=(("abuse", 0.5), ("spam", 0.0)),
+                          named_groups=("河南人",))
+    result = decide(Decision(Action.ALLOW, (aimed,)), site)
+    assert result.outcome is Outcome.HOLD
+    assert result.reasons == ("classifier: abuse 0.50 >= 0.30", "classifier: names a group: 河南人")
+    listed = Verdict("wordlist", Action.FLAG, 0.2, ("abuse word 垃圾 (flag)",))
+    assert decide(Decision(Action.ALLOW, (listed, plain)), site).outcome is Outcome.HOLD
+
+
+def test_site_options_keep_the_plain_hold_between_the_other_two() -> None:
+    default = DEFAULT_POLICIES["abuse_zh"]
+    assert default.plain_hold_at is not None and default.hold_at < default.plain_hold_at
+    assert SitePolicy.from_options({}).policy("abuse", "zh") == default
+    # A site's own hold threshold is meant for every comment.
+    moved = SitePolicy.from_options({"abuse_zh_hold_at": 0.3}).policy("abuse", "zh")
+    assert moved.hold_threshold(plain=True) == moved.hold_threshold() == 0.3
+    own = SitePolicy.from_options({"abuse_zh_plain_hold_at": 0.99, "abuse_zh_reject_at": 0.95}).policy("abuse", "zh")
+    assert own.plain_hold_at == 0.95
+    low = SitePolicy.from_options({"abuse_plain_hold_at": 0.0}).policy("abuse", "zh")
+    assert low.plain_hold_at == low.hold_at

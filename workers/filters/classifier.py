@@ -20,6 +20,7 @@ import numpy as np
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Verdict
 from workers.filters.normalise import NormalisedText
+from workers.filters.targets import named_groups
 from workers.policy import SitePolicy
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "classifier.npz"
@@ -217,6 +218,7 @@ class ScoredVerdict(Verdict):
     scores: tuple[tuple[str, float], ...] = ()
     unjudged: tuple[str, ...] = ()  # scores outside the model's training domain, not acted on
     language: str = ""  # "zh" or "en": whose model gave the abuse score, and whose thresholds judge it
+    named_groups: tuple[str, ...] = ()  # words naming a group of people (targets.py): the lower hold applies
 
     def score_map(self) -> dict[str, float]:
         """Return the named probabilities as a dict."""
@@ -311,15 +313,23 @@ class ClassifierFilter:
         # The spam model learnt English SMS only: on Chinese text it reacts to links and numbers, not to
         # spam, so there it is reported but not acted on; the contact and link rules judge Chinese spam.
         unjudged = ("spam",) if is_chinese(_LINKISH.sub(" ", text)) else ()
-        action, reasons = self.policy.judge({k: v for k, v in scores.items() if k not in unjudged}, language)
+        groups = named_groups(ctx.normalised("text"))
+        # The filter alone cannot see the word list's verdict; workers.policy.decide judges again with it.
+        action, reasons = self.policy.judge({k: v for k, v in scores.items() if k not in unjudged}, language,
+                                            plain=not groups)
+        names = tuple(dict.fromkeys(span.label.removeprefix("group:") for span in groups))
+        if names and action.rank >= Action.HOLD.rank:
+            reasons.append(f"names a group: {', '.join(names)}")
         return ScoredVerdict(
             filter=self.name,
             action=action,
             score=max(v for k, v in scores.items() if k not in unjudged),
             reasons=tuple(reasons),
+            spans=groups if action.rank >= Action.HOLD.rank else (),
             scores=tuple(sorted(scores.items())),
             unjudged=unjudged,
             language=language,
+            named_groups=names,
         )
 
 

@@ -70,8 +70,9 @@ def test_language_routing_and_features() -> None:
 
 def test_default_policy_is_the_one_chosen_when_the_shipped_model_was_trained() -> None:
     chosen = load_classifier().meta["report"]["policy"]
-    for name, (reject_at, hold_at) in chosen.items():
-        assert DEFAULT_POLICIES[name] == Policy(reject_at=reject_at, hold_at=hold_at)
+    for name, (reject_at, hold_at, *plain) in chosen.items():
+        assert DEFAULT_POLICIES[name] == Policy(reject_at=reject_at, hold_at=hold_at,
+                                                plain_hold_at=plain[0] if plain else None)
 
 
 def test_tiny_training_run_learns_and_survives_a_save_and_load(tmp_path: Path) -> None:
