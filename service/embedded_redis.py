@@ -59,8 +59,12 @@ class EmbeddedRedis:
             return f"redis://127.0.0.1:{self.port}/0"
         return f"unix://{self.socket_path}?db=0"
 
-    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
-        """Start the server and wait until it answers PING."""
+    def start(self, timeout: float = 10.0, popen_options: dict | None = None) -> EmbeddedRedis:
+        """Start the server and wait until it answers PING.
+
+        `popen_options` replace the default (a session of its own), e.g. to tie the server's life to a
+        supervisor's (`service/supervisor.py`).
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [redis_server_binary(), "--dir", str(self.data_dir), "--save", "", "--bind", "127.0.0.1",
                 "--protected-mode", "yes", "--loglevel", "warning", "--logfile", str(self.data_dir / "redis.log")]
@@ -76,8 +80,8 @@ class EmbeddedRedis:
             if self.socket_path.exists():
                 self.socket_path.unlink()
             args += ["--port", "0", "--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        options = popen_options if popen_options is not None else {"start_new_session": True}
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **options)
         deadline = time.monotonic() + timeout
         client = Redis.from_url(self.url, socket_connect_timeout=0.5)
         while True:

@@ -1,15 +1,13 @@
-"""`python -m service run`: every process of a single-machine deployment, stopped together by Ctrl-C."""
+"""`python -m service run`: every process of a single-machine deployment, supervised, stopped together."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import replace
 
 from service.config import PROJECT_ROOT, Config
 from service.embedded_redis import EmbeddedRedis
+from service.supervisor import DataDirInUse, DataDirLock, Supervisor, say
 
 
 def web_command(port: int, processes: int, host: str = "0.0.0.0") -> list[str]:
@@ -17,76 +15,58 @@ def web_command(port: int, processes: int, host: str = "0.0.0.0") -> list[str]:
 
     granian (a Rust HTTP server) answers a trivial Flask endpoint about 6 times as fast as gunicorn on
     this 2-core machine (9,800 against 1,500 requests/s, `bench/`), which leaves the CPU to the app.
-    Its access log is off: client addresses are never logged.
+    Its access log is off: client addresses are never logged. `service.web_server` is granian's own
+    command line, with granian's worker processes made to die with it.
     """
-    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "service.web_server", "--interface", "wsgi", "--host", host, "--port", str(port),
             "--workers", str(processes), "--blocking-threads", "4", "--backlog", "2048",
             "--respawn-failed-workers", "--log-level", "warning", "service.wsgi:app"]
 
 
 def run_all(config: Config) -> int:
-    """Start Redis (if embedded), migrate, then web, workers and scheduler; stop all on Ctrl-C."""
+    """Start Redis (if embedded), migrate, then web, workers and scheduler; keep them running until a signal.
+
+    Every child is supervised (`service/supervisor.py`): one that dies is started again with backoff,
+    and all of them stop with the runner, however it ends. One runner per data folder.
+    """
     port, workers, web_processes = config.port, config.workers, config.web_processes
-    config = config.ensure_secret_key()
-    redis_server: EmbeddedRedis | None = None
-    if not config.redis_url:
-        redis_server = EmbeddedRedis(config.data_path / "redis").start()
-        config = replace(config, redis_url=redis_server.url)
-    env = dict(os.environ, REDIS_URL=config.redis_url, SECRET_KEY=config.secret_key,
-               DATA_DIR=str(config.data_path), PYTHONUNBUFFERED="1")
-    from service.migrate import upgrade
-
-    upgrade(config.resolved_database_url())
-    children: list[subprocess.Popen] = []
-
-    def spawn(command: list[str]) -> subprocess.Popen:
-        # Own session: Ctrl-C reaches only this runner, which then stops the children in order.
-        child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
-        children.append(child)
-        return child
-
-    stopping = False
-
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    lock = DataDirLock(config.data_path)
     try:
-        spawn(web_command(port, web_processes))
-        worker_procs = [spawn([sys.executable, "-m", "workers", "work"]) for _ in range(workers)]
-        spawn([sys.executable, "-m", "rq.cli", "cron", "--url", config.redis_url, "workers.cron"])
-        print(f"""
-Moderato is running ({web_processes} web processes, {workers} workers, Redis at {config.redis_url}).
+        lock.acquire()
+    except DataDirInUse as err:
+        say(f"not starting: {err}")
+        return 1
+    supervisor = Supervisor(lock)
+    supervisor.install_signal_handlers()
+    try:
+        config = config.ensure_secret_key()
+        if not config.redis_url:
+            redis_server = EmbeddedRedis(config.data_path / "redis")
+            # Started first and stopped last: the other children reconnect to it when it comes back.
+            supervisor.add("redis", lambda options: redis_server.start(popen_options=options).process,
+                           stop_last=True)
+            config = replace(config, redis_url=redis_server.url)
+        env = dict(os.environ, REDIS_URL=config.redis_url, SECRET_KEY=config.secret_key,
+                   DATA_DIR=str(config.data_path), PYTHONUNBUFFERED="1")
+        from service.migrate import upgrade
+
+        upgrade(config.resolved_database_url())
+        if supervisor.stopping:
+            return 0
+        supervisor.command("web", web_command(port, web_processes), env=env, cwd=PROJECT_ROOT)
+        for index in range(1, workers + 1):
+            supervisor.command(f"worker-{index}", [sys.executable, "-m", "workers", "work"], env=env,
+                               cwd=PROJECT_ROOT)
+        # `rq cron` exits on a Redis error; supervised, it comes back (and runs the reconciler at once).
+        supervisor.command("cron", [sys.executable, "-m", "rq.cli", "cron", "--url", config.redis_url,
+                                    "workers.cron"], env=env, cwd=PROJECT_ROOT)
+        say(f"""running ({web_processes} web processes, {workers} workers, Redis at {config.redis_url}).
   Demo article with the comment form: http://127.0.0.1:{port}/
   API, e.g.:                          http://127.0.0.1:{port}/api/captcha
   Health:                             http://127.0.0.1:{port}/readyz
-Press Ctrl-C to stop every process.
-""", flush=True)
-        while not stopping:
-            time.sleep(0.5)
-            for index, proc in enumerate(worker_procs):
-                if proc.poll() is not None and not stopping:
-                    # A worker that died is replaced; its job is retried by RQ or the reconciler.
-                    # The pause keeps a worker that cannot start from spinning the CPU.
-                    print(f"worker exited with {proc.returncode}; starting another in 2 s", flush=True)
-                    time.sleep(2)
-                    worker_procs[index] = spawn([sys.executable, "-m", "workers", "work"])
-            if children[0].poll() is not None:
-                print("the web server exited; stopping", flush=True)
-                return 1
+Press Ctrl-C to stop every process.""")
+        supervisor.run()
         return 0
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for child in children:
-            try:
-                child.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if redis_server is not None:
-            redis_server.stop()
-        print("stopped", flush=True)
+        supervisor.stop()
+        say("stopped")
