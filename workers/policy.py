@@ -70,7 +70,7 @@ class Policy:
 # Chosen on cross-validated training predictions; see the module docstring. Keys are score names, or a
 # score name and a language ("abuse_zh") where each language's model has thresholds of its own.
 DEFAULT_POLICIES: dict[str, Policy] = {
-    "abuse_zh": Policy(reject_at=0.99, hold_at=0.4, plain_hold_at=0.55),
+    "abuse_zh": Policy(reject_at=0.99, hold_at=0.28, plain_hold_at=0.64),
     "abuse_en": Policy(reject_at=0.95, hold_at=0.47),
     "spam": Policy(reject_at=0.5, hold_at=0.5),
 }

@@ -80,7 +80,7 @@ def test_site_sets_one_language_thresholds_without_touching_the_other() -> None:
     policy = SitePolicy.from_options({"abuse_en_hold_at": 0.6, "abuse_en_reject_at": 0.95,
                                       "abuse_zh_hold_at": 0.2, "abuse_zh_reject_at": 0.7})
     decision = Decision(Action.ALLOW, (scored_in("en", 0.65),))
-    assert decide(decision, policy).reasons == ("classifier: abuse 0.65 >= 0.60",)
+    assert decide(decision, policy).reasons == ("classifier: abuse 0.65 >= 0.60", "classifier: names a group: group")
     assert decide(decision, policy).outcome is Outcome.HOLD
     assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.65),)), policy).outcome is Outcome.HOLD
     assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.75),)), policy).outcome is Outcome.REJECT

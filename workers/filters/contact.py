@@ -36,6 +36,20 @@ _LINK = re.compile(
 _DISGUISE = re.compile(r"点|。|丶|·|・|康姆|dot|\[|\(|\s")
 # "the dot com bubble" is prose about the web, not a disguised address.
 _PROSE_DOT = re.compile(r"(?:the|a|an|of|to|and|in|on|my|your|our|his|her|its|this|that|new|old)\s+dot\s")
+# A full stop and a space before a word that happens to be a top-level domain ("take care of me. So no
+# worries") ends a sentence; spammers who space out a dot use the domains people know.
+_SPACED_STOP = re.compile(r"\s\.|\.\s")
+_SPACED_STOP_TLDS = {"com", "net", "org", "cn", "cc", "top", "xyz", "vip", "info", "club", "site"}
+
+
+def _sentence_end(value: str) -> bool:
+    """Tell whether a disguised link is only a full stop, a space and a word that looks like a TLD."""
+    if not _SPACED_STOP.search(value):
+        return False
+    tld = re.split(r"[.\s]+", value.strip().lower())[-1]
+    return tld not in _SPACED_STOP_TLDS
+
+
 _EMAIL = re.compile(rf"(?<![a-z0-9._%+-])[a-z0-9._%+-]+\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\])\s*{_LABEL}"
                     rf"(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,}}(?![a-z0-9])")
 _MOBILE = re.compile(r"(?<!\d)(?:86)?1[3-9]\d{9}(?!\d)|(?<!\d)[48]00\d{7}(?!\d)")
@@ -96,7 +110,7 @@ def find_contacts(norm: NormalisedText, field: str = "text") -> list[Contact]:
         # Full-width letters, 点 for the dot, spaces inside: written so that a plain link filter misses it.
         disguised = not value.startswith("http") and (
             _DISGUISE.search(value) is not None or not norm.original[start:end].isascii())
-        if disguised and _PROSE_DOT.match(value):
+        if disguised and (_PROSE_DOT.match(value) or _sentence_end(value)):
             continue
         found.append(Contact("disguised_link" if disguised else "link", value, start, end, field))
     for match in _PLUS_V.finditer(norm.text):

@@ -151,7 +151,9 @@ class FloodFilter:
             findings.append((Action.HOLD, f"the word {word!r} makes up {share:.0%} of the words"))
             spans.append(Span(*whole, "repeated"))
         compact = norm.compact
-        if len(compact) >= 20 and len(set(compact)) / len(compact) < 0.1:
+        # A few characters over and over (顶顶顶顶, hahaha...); a long English text has only some thirty
+        # distinct characters too, so the count must be small as well as the share.
+        if len(compact) >= 20 and len(set(compact)) <= 10 and len(set(compact)) / len(compact) < 0.1:
             findings.append((Action.HOLD, f"{len(set(compact))} distinct characters in {len(compact)}"))
             spans.append(Span(*whole, "repeated"))
         if ctx.redis is None:

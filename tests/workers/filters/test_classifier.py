@@ -54,8 +54,8 @@ def test_verdict_carries_both_scores_and_acts_on_the_thresholds() -> None:
 
 
 def test_filter_reads_thresholds_from_options() -> None:
-    flt = ClassifierFilter.from_options({"abuse_reject_at": 0.99, "abuse_hold_at": 0.01})
-    assert flt.policy.policy("abuse") == Policy(reject_at=0.99, hold_at=0.01)
+    flt = ClassifierFilter.from_options({"abuse_reject_at": 0.99, "abuse_hold_at": 0.001})
+    assert flt.policy.policy("abuse") == Policy(reject_at=0.99, hold_at=0.001)
     assert check("今天天气不错", flt).action is Action.HOLD
 
 

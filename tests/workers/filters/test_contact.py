@@ -140,3 +140,11 @@ def test_ordinary_text_with_cue_lookalikes_is_allowed(text: str) -> None:
 def test_disguised_domain_is_read_back_plain() -> None:
     assert link_domain("abc 点 康姆") == "abc.com"
     assert link_domain("abc。c o m") == "abc.com"
+
+
+def test_a_full_stop_before_a_word_that_looks_like_a_domain_ends_a_sentence() -> None:
+    # Found by workers.quality on held-out SMS messages: 1.2% of ordinary English was held for "me. so".
+    for text in ("Well i know Z will take care of me. So no worries.", "We met in. Co-workers were there."):
+        assert check(text).action is Action.ALLOW, text
+    assert check("加我 abc. com 有惊喜").action is Action.REJECT
+    assert check("visit cheapdeals. net now").action is Action.HOLD

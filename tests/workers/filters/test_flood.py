@@ -120,3 +120,13 @@ def test_redis_outage_fails_open_with_a_reason() -> None:
     assert verdict.action is Action.ALLOW
     assert verdict.reasons == ("duplicate and rate checks skipped: ConnectionError",)
     down.close()
+
+
+def test_a_long_ordinary_english_text_is_not_taken_for_repetition() -> None:
+    # About thirty distinct characters in 400: under a tenth, but prose, not 顶顶顶 (held-out SMS ham).
+    text = ("I can't keep going through this. It was never my intention to run you out, but if you choose to do "
+            "that rather than keep the room clean so I don't have to say no to visitors, then maybe that's the "
+            "best choice. Yes, I wanted you to be embarrassed, so maybe you'd feel for once how I feel when I "
+            "have a friend who wants to drop by and I have to say no. I've tried everything.")
+    assert check(None, text, 1).action is Action.ALLOW
+    assert check(None, "顶" * 25, 2).action is Action.HOLD
