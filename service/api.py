@@ -10,6 +10,7 @@ from service.comments import (
     MAX_PAGE, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission, submit_comment,
     thread_counts, thread_page,
 )
+from service import reader_reasons
 from service.config import Config
 from service.db import get_db
 from service.exceptions import InvalidField
@@ -130,9 +131,10 @@ def post_comment() -> tuple[Response, int]:
 
 @api.get("/api/comments/<int:comment_id>")
 def get_comment_status(comment_id: int) -> Response:
-    """Tell a comment's author its status and, once decided, the reasons."""
+    """Tell a comment's author its status and, once decided, the reason, in ?lang= or Accept-Language."""
+    lang = reader_reasons.language(request.args.get("lang"), request.accept_languages)
     with get_db().read() as session:
-        return jsonify(comment_status(session, comment_id, request.args.get("token")))
+        return jsonify(comment_status(session, comment_id, request.args.get("token"), lang))
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from service import reader_reasons
 from service.exceptions import InvalidField, NotFound
 from service.models import Ban, Comment, CommentStatus, ModerationAction, Thread, VerdictRecord, utcnow
 
 # decided_by of comments refused by a ban; a shadow-banned author is told their comment is published.
 DECIDED_BY_BAN = "ban"
 DECIDED_BY_SHADOW_BAN = "shadow_ban"
-BAN_REASON = "Your comment was not published because you may not comment on this site."
+BAN_REASON = reader_reasons.BANNED  # the author is told, in their language, that they may not comment
 
 
 def author_key_of(comment: Comment) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import reader_reasons
 from service.config import Config
 from service.db import Database
 from service.exceptions import CommentNotFound, FieldTooLong, InvalidField, ParentInOtherThread, ThreadNotFound
@@ -134,8 +135,9 @@ def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submiss
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)
 
 
-def comment_status(session: Session, comment_id: int, token: str | None) -> dict[str, Any]:
-    """Return a comment's status and the reasons for its author; the token proves authorship."""
+def comment_status(session: Session, comment_id: int, token: str | None,
+                   lang: str = reader_reasons.DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Return a comment's status and, in `lang`, the reason for its author; the token proves authorship."""
     comment = session.get(Comment, comment_id)
     # The same 404 for a wrong token as for a missing comment: ids must not be probed.
     if comment is None or not token or not hmac.compare_digest(comment.token_hash, hash_token(token)):
@@ -145,7 +147,10 @@ def comment_status(session: Session, comment_id: int, token: str | None) -> dict
         # A shadow-banned author is shown their comment as published; nobody else sees it.
         body["status"] = CommentStatus.APPROVED.value
     if comment.status != CommentStatus.PENDING.value:
-        body["reasons"] = comment.reasons or []  # empty for a shadow ban
+        # One sentence naming the kind of problem at most; empty for a shadow ban, shown as published.
+        code, said = reader_reasons.sentence(comment.reasons or [], body["status"], lang)
+        body["reasons"] = [said] if said else []
+        body["reason_code"] = code or None
         body["decided_at"] = comment.decided_at.isoformat() if comment.decided_at else None
     return body
 

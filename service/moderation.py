@@ -7,16 +7,18 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from service import reader_reasons
 from service.exceptions import CommentNotFound, Conflict
 from service.models import (
     Comment, CommentStatus, DecidedBy, ModerationAction, Thread, VerdictRecord, utcnow,
 )
 
 # What each outcome tells the comment's author; filters' internals stay with the moderators.
+# Reason codes shown to a comment's author, as one sentence in their language (service/reader_reasons.py).
 AUTHOR_REASONS = {
     CommentStatus.APPROVED: [],
-    CommentStatus.HELD: ["Your comment is waiting for a moderator."],
-    CommentStatus.REJECTED: ["Your comment was not published because it breaks the site's rules."],
+    CommentStatus.HELD: [reader_reasons.HELD],
+    CommentStatus.REJECTED: ["rules"],
 }
 
 
@@ -34,7 +36,8 @@ def record_filter_decisions(conn: Session | Connection,
     for comment_id, status, verdicts in decisions:
         author_reasons = list(AUTHOR_REASONS.get(status, []))
         if status is CommentStatus.REJECTED:
-            author_reasons += [r for v in verdicts if v["action"] == "reject" for r in v["reasons"][:1]][:3]
+            # The kind of problem only: the matched words and scores stay with the moderators.
+            author_reasons = [reader_reasons.rejection_code(verdicts)]
         groups.setdefault((status, tuple(author_reasons)), []).append(comment_id)
         verdicts_of[comment_id] = verdicts
     decided: list[int] = []

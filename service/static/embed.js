@@ -354,7 +354,8 @@
         var badge = h("span", { cls: "badge" + (bad ? " bad" : ""), text: bad ? t.rejected : m.status === "held" ? t.held : t.pending });
         var li = item({ id: m.id, author: m.author, text: m.text, created_at: m.at }, m.parentName, badge);
         if (bad) {
-          li.appendChild(h("p", { cls: "meta", text: t.rejectedNote + " " + (m.reasons || []).join("；") }));
+          // The service's one sentence in the reader's language (the kind of problem, never the matched word).
+          li.appendChild(h("p", { cls: "meta", text: (m.reasons && m.reasons.length) ? m.reasons.join(" ") : t.rejectedNote }));
           li.appendChild(h("button", { type: "button", cls: "link", text: t.dismiss, onclick: function () {
             S.mine = S.mine.filter(function (x) { return x.id !== m.id; }); store(); drawMine(); R.text.focus();
           } }));
@@ -376,7 +377,7 @@
     }
 
     function check(m) {
-      return api("GET", "/api/comments/" + m.id + "?token=" + encodeURIComponent(m.token)).then(function (r) {
+      return api("GET", "/api/comments/" + m.id + "?token=" + encodeURIComponent(m.token) + "&lang=" + S.lang).then(function (r) {
         if (r.status === m.status) return;
         m.status = r.status; m.reasons = r.reasons || [];
         if (r.status === "approved") {

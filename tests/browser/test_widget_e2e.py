@@ -407,3 +407,17 @@ def test_a_rate_limited_reader_is_told_in_their_language_how_long_to_wait(page, 
     finally:
         server.stop()
         limited.extensions["moderato.db"].dispose()
+
+
+def test_a_rejected_reader_is_told_the_kind_of_problem_in_their_language(page, live_server, run_worker):
+    page.goto(live_server.url + "/?lang=zh-TW")
+    host = _host(page)
+    _post(host, live_server, "你這個傻逼，滾吧")
+    mine = host.locator("ul.mine li")
+    expect(mine).to_contain_text("審核中")
+    run_worker()
+    expect(mine).to_contain_text("很抱歉，您的評論未能發佈：含有不文明用語。", timeout=20_000)
+    note = mine.locator("p.meta").inner_text()
+    # Never the matched word, a score or a threshold, and not in English.
+    assert "傻" not in note and "abuse" not in note and ">=" not in note
+    _no_problems(page)
