@@ -74,8 +74,8 @@ TEXT: dict[str, dict[str, str]] = {
         "stale_decision": "Comment #{id} was not changed: it is now {status}; another moderator decided it "
                           "meanwhile. Reload to see it as it is.",
         "bulk_none": "Select comments first.",
-        "bulk_done_approve": "{count} comments approved.", "bulk_done_reject": "{count} comments rejected.",
-        "bulk_done_delete": "{count} comments deleted.",
+        "bulk_done_approve": "Comments approved: {count}.", "bulk_done_reject": "Comments rejected: {count}.",
+        "bulk_done_delete": "Comments deleted: {count}.",
         "bulk_failed": "Comment #{id} was not changed: {error}",
         "reports_dismissed": "The reports on comment #{id} were dismissed.",
         "taken_down": "Comment #{id} was taken down; its reports are settled.",
