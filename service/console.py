@@ -686,10 +686,12 @@ def _sites_page(sites: list[Site], site: Site | None, new_key: str | None = None
     if site is not None:
         with get_db().read() as db_session:
             keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
-    return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=new_key,
+    page = render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=new_key,
                            thresholds=THRESHOLD_SETTINGS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS,
-                           default_max_links=_config().max_links, form=form, error_field=error and error.details.get("field"),
-                           error_text=_setting_error(error) if error else None), 400 if error else 200
+                           default_max_links=_config().max_links, form=form,
+                           error_field=error.details.get("field") if error else None,
+                           error_text=_setting_error(error) if error else None)
+    return page, 400 if error else 200
 
 
 def _setting_label(name: str) -> str:

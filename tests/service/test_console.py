@@ -413,7 +413,11 @@ def test_reports_are_grouped_and_can_be_dismissed_or_taken_down(app, client, run
     assert console_post(client, f"/console/reports/{first}/take-down").status_code == 303
     assert _status(app, first) == "rejected" and _status(app, second) == "approved"
     assert "reports_empty" not in page
-    assert TEXT["en"]["reports_empty"] in client.get("/console/reports").get_data(as_text=True)
+    page = client.get("/console/reports").get_data(as_text=True)
+    assert TEXT["en"]["reports_empty"] in page
+    # The moderator is told what each action did.
+    assert f"The reports on comment #{second} were dismissed." in page
+    assert f"Comment #{first} was taken down; its reports are settled." in page
 
 
 def test_the_audit_log_is_filterable(app, client, run_worker):
