@@ -46,6 +46,7 @@ console = Blueprint("console", __name__, url_prefix="/console", template_folder=
 
 _DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTED, "delete": CommentStatus.DELETED}
 _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
+_NAMED_REFUSALS = 5  # comments of a bulk decision refused, named one message each; more are summed up
 # The word-list filter's categories and actions (workers/filters/wordlist.py; a test keeps them equal).
 # "allow" marks an innocent longer word that silences the listed words inside it.
 WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "sex_trade", "ads_fraud", "illegal_goods")
@@ -310,10 +311,15 @@ def bulk() -> Response:
     done = [o for o in outcomes if o.error is None]
     if done:
         _notify("bulk_done_" + action, count=len(done))
-    for outcome in outcomes:
+    refused = [o for o in outcomes if o.error is not None]
+    # Messages travel in the session cookie: a few are named one by one, many are summed up in one line.
+    if len(refused) > _NAMED_REFUSALS:
+        _notify("bulk_refused_many", "error", count=len(refused),
+                ids=", ".join(f"#{o.comment_id}" for o in refused[:20]) + (" …" if len(refused) > 20 else ""))
+    for outcome in refused if len(refused) <= _NAMED_REFUSALS else []:
         if outcome.error == "stale_decision":
             _notify("stale_decision", "error", id=outcome.comment_id, status=outcome.current_status or "")
-        elif outcome.error is not None:
+        else:
             _notify("bulk_failed", "error", id=outcome.comment_id, error=outcome.message or outcome.error)
     return _back(url_for("console.queue"))
 

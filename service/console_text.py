@@ -77,6 +77,8 @@ TEXT: dict[str, dict[str, str]] = {
         "bulk_done_approve": "Comments approved: {count}.", "bulk_done_reject": "Comments rejected: {count}.",
         "bulk_done_delete": "Comments deleted: {count}.",
         "bulk_failed": "Comment #{id} was not changed: {error}",
+        "bulk_refused_many": "{count} comments were not changed (most likely another moderator decided them "
+                             "meanwhile): {ids}. Reload to see the queue as it is.",
         "reports_dismissed": "The reports on comment #{id} were dismissed.",
         "taken_down": "Comment #{id} was taken down; its reports are settled.",
         "ban_created_hours": "{who} is banned for {hours} hours.",
@@ -226,6 +228,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bulk_done_approve": "已通过 {count} 条评论。", "bulk_done_reject": "已拒绝 {count} 条评论。",
         "bulk_done_delete": "已删除 {count} 条评论。",
         "bulk_failed": "评论 #{id} 没有改动：{error}",
+        "bulk_refused_many": "{count} 条评论没有改动（多半是其他审核员刚刚处理过）：{ids}。请刷新页面查看最新状态。",
         "reports_dismissed": "评论 #{id} 的举报已忽略。",
         "taken_down": "评论 #{id} 已撤下，相关举报已处理。",
         "ban_created_hours": "已封禁 {who} {hours} 小时。",

@@ -270,6 +270,25 @@ def test_bulk_reject_and_delete(app, client, run_worker):
         assert len(session.scalars(select(ModerationAction)).all()) == 3
 
 
+def test_a_bulk_decision_from_a_stale_page_names_the_comments_it_left_alone(app, client, run_worker):
+    ids = [_held(client, run_worker) for _ in range(8)]
+    make_user(app)
+    login(client)
+    console_post(client, "/console/bulk", {"action": "approve", "ids": [str(i) for i in ids[:6]]})
+    client.get("/console/queue")  # the messages about the approvals
+    stale = console_post(client, "/console/bulk", {"action": "reject", "ids": [str(i) for i in ids],
+                                                   "expected_status": "held"})
+    assert stale.status_code == 303
+    assert [_status(app, i) for i in ids] == ["approved"] * 6 + ["rejected"] * 2
+    page = client.get("/console/queue").get_data(as_text=True)
+    assert "Comments rejected: 2." in page
+    # Six refusals are summed up in one line (messages travel in the session cookie), every id named.
+    assert "6 comments were not changed" in page and ", ".join(f"#{i}" for i in ids[:6]) in page
+    console_post(client, "/console/bulk", {"action": "reject", "ids": [str(ids[0])], "expected_status": "held"})
+    assert f"Comment #{ids[0]} was not changed: it is now Approved" in client.get("/console/queue").get_data(
+        as_text=True)
+
+
 # --- Bans and trust ---
 
 
