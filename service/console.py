@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import (
-    Blueprint, Flask, Response, current_app, g, redirect, render_template, request, session, url_for,
+    Blueprint, Flask, Response, current_app, flash, g, get_flashed_messages, jsonify, redirect, render_template,
+    request, session, url_for,
 )
 from sqlalchemy import select
 
@@ -21,11 +22,11 @@ from service.accounts import (
 from service.bans import BanRequest, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
 from service.config import Config
-from service.console_text import LANGUAGES, pick_language, translate
+from service.console_text import LANGUAGES, SCRIPT_KEYS, pick_language, translate
 from service.db import get_db
-from service.decisions import decide, decide_many
+from service.decisions import decide, decide_many, expected_status
 from service.exceptions import (
-    Forbidden, InvalidField, LoginLocked, ModeratoError, NotFound, Unauthorized,
+    Forbidden, InvalidField, LoginLocked, ModeratoError, NotFound, StaleDecision, Unauthorized,
 )
 from service.keys import hash_ip, hash_token, new_api_key
 from service.payload import MAX_ID, optional_int, parse_int
@@ -38,12 +39,14 @@ from service.redis_conn import get_redis
 from service.review import (
     AuditFilter, QueueFilter, audit_entries, dismiss_reports, queue_items, record_event, report_groups,
 )
+from service.site_settings import THRESHOLD_KEYS, THRESHOLD_SETTINGS
 
 console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                     static_folder="static")
 
 _DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTED, "delete": CommentStatus.DELETED}
 _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
+_NAMED_REFUSALS = 5  # comments of a bulk decision refused, named one message each; more are summed up
 # The word-list filter's categories and actions (workers/filters/wordlist.py; a test keeps them equal).
 # "allow" marks an innocent longer word that silences the listed words inside it.
 WORD_CATEGORIES = ("custom", "abuse", "sexual", "gambling", "sex_trade", "ads_fraud", "illegal_goods")
@@ -51,11 +54,9 @@ WORD_ACTIONS = ("flag", "hold", "reject", "allow")
 CAPTCHA_POLICIES = ("always", "guests", "never")
 # A ban for longer than a century is meant for good; the cap keeps the end date within what datetime holds.
 _MAX_BAN_HOURS = 100 * 366 * 24
-# workers/policy.py reads these: `abuse_*` sets both languages, `abuse_zh_*` / `abuse_en_*` one of them.
-# `*_plain_hold_at` holds an ordinary comment (naming no group, flagged by no word list): see workers/policy.py.
-THRESHOLD_KEYS = ("abuse_hold_at", "abuse_reject_at", "abuse_zh_hold_at", "abuse_zh_reject_at",
-                  "abuse_plain_hold_at", "abuse_zh_plain_hold_at",
-                  "abuse_en_hold_at", "abuse_en_reject_at", "spam_hold_at", "spam_reject_at")
+# workers/policy.py reads THRESHOLD_KEYS (service/site_settings.py): `abuse_*` sets both languages,
+# `abuse_zh_*` / `abuse_en_*` one of them; `*_plain_hold_at` holds an ordinary comment (naming no group,
+# flagged by no word list).
 # Each pair of (hold, reject) names a site's thresholds may combine into: a language's own setting wins
 # over the score's, so `abuse_hold_at` with `abuse_en_reject_at` is a pair too.
 _THRESHOLD_PAIRS = (
@@ -97,10 +98,34 @@ def t(key: str) -> str:
     return translate(_language(), key)
 
 
+@console.app_template_global()
+def tf(key: str, **params: Any) -> str:
+    """Return interface text in the console's language with its `{name}` fields filled in."""
+    return translate(_language(), key).format(**params)
+
+
+def _notify(key: str, kind: str = "ok", **params: Any) -> None:
+    """Leave a short message for the next page the moderator sees (what their action did)."""
+    flash({"key": key, "params": {k: str(v) for k, v in params.items()}}, kind)
+
+
+def _messages() -> list[dict[str, str]]:
+    shown = []
+    for kind, message in get_flashed_messages(with_categories=True):
+        if isinstance(message, dict):
+            params = dict(message.get("params") or {})
+            # A status named in a message is shown in the console's language.
+            params = {k: t(v) if k == "status" else v for k, v in params.items()}
+            shown.append({"kind": kind, "text": tf(str(message.get("key")), **params)})
+    return shown
+
+
 @console.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "principal": g.get("principal"), "language": _language(),
-            "languages": LANGUAGES}
+    language = _language()
+    return {"csrf_token": csrf_token, "principal": g.get("principal"), "language": language,
+            "languages": LANGUAGES, "messages": _messages,
+            "script_text": {key: translate(language, key) for key in SCRIPT_KEYS}}
 
 
 @console.after_request
@@ -245,9 +270,19 @@ def decide_one(comment_id: int, action: str) -> Response:
     principal = _moderator()
     if action not in _DECISIONS:
         raise NotFound()
-    decide(get_db(), get_redis(), _config(), principal, comment_id, _DECISIONS[action],
-           (request.form.get("note") or "")[:1000] or None)
+    try:
+        outcome = decide(get_db(), get_redis(), _config(), principal, comment_id, _DECISIONS[action],
+                         (request.form.get("note") or "")[:1000] or None, _expected_status())
+    except StaleDecision as err:
+        _notify("stale_decision", "error", id=comment_id, status=err.details["current_status"])
+    else:
+        _notify("decided_" + outcome.status, id=comment_id)
     return _back(url_for("console.queue"))
+
+
+def _expected_status() -> str | None:
+    # The status the moderator saw when the page was drawn; the queue's forms always send it.
+    return expected_status(request.form)
 
 
 @console.post("/comments/<int:comment_id>/keep")
@@ -268,7 +303,24 @@ def bulk() -> Response:
     if action not in _DECISIONS:
         raise InvalidField("Choose approve, reject or delete.", field="action")
     ids = [parse_int(i, "ids", low=1) for i in request.form.getlist("ids")[:500]]
-    decide_many(get_db(), get_redis(), _config(), principal, ids, _DECISIONS[action])
+    if not ids:
+        _notify("bulk_none", "error")
+        return _back(url_for("console.queue"))
+    outcomes = decide_many(get_db(), get_redis(), _config(), principal, ids, _DECISIONS[action], None,
+                           _expected_status())
+    done = [o for o in outcomes if o.error is None]
+    if done:
+        _notify("bulk_done_" + action, count=len(done))
+    refused = [o for o in outcomes if o.error is not None]
+    # Messages travel in the session cookie: a few are named one by one, many are summed up in one line.
+    if len(refused) > _NAMED_REFUSALS:
+        _notify("bulk_refused_many", "error", count=len(refused),
+                ids=", ".join(f"#{o.comment_id}" for o in refused[:20]) + (" …" if len(refused) > 20 else ""))
+    for outcome in refused if len(refused) <= _NAMED_REFUSALS else []:
+        if outcome.error == "stale_decision":
+            _notify("stale_decision", "error", id=outcome.comment_id, status=outcome.current_status or "")
+        else:
+            _notify("bulk_failed", "error", id=outcome.comment_id, error=outcome.message or outcome.error)
     return _back(url_for("console.queue"))
 
 
@@ -304,6 +356,7 @@ def dismiss(comment_id: int) -> Response:
         count = dismiss_reports(db_session, comment_id)
         record_event(db_session, principal.username, "reports.dismiss", site_id, f"comment:{comment_id}",
                      reports=count)
+    _notify("reports_dismissed", id=comment_id, count=count)
     return _back(url_for("console.reports"))
 
 
@@ -314,6 +367,7 @@ def take_down(comment_id: int) -> Response:
     decide(get_db(), get_redis(), _config(), principal, comment_id, CommentStatus.REJECTED, "reported")
     with get_db().write() as db_session:
         dismiss_reports(db_session, comment_id)
+    _notify("taken_down", id=comment_id)
     return _back(url_for("console.reports"))
 
 
@@ -325,10 +379,28 @@ def bans() -> str:
     """List the bans in force and offer a form for a new one."""
     principal = _moderator()
     sites = _sites(principal)
+    return _bans_page(principal, sites, request.args)
+
+
+def _bans_page(principal: Principal, sites: list[Site], prefill: Any, error: str | None = None,
+               status: int = 200) -> tuple[str, int]:
+    target = None
     with get_db().read() as db_session:
         rows = list_bans(db_session, principal.allowed_sites(), include_lifted=request.args.get("all") == "1")
+        comment_id = _int(prefill.get("comment"), "comment")
+        if comment_id is not None:
+            # Banning from the queue: show whom and what the ban is about, not just a number.
+            row = db_session.execute(select(Comment, Thread, Site).join(Thread, Thread.id == Comment.thread_id)
+                                     .join(Site, Site.id == Thread.site_id).where(Comment.id == comment_id)).first()
+            if row is None:
+                raise NotFound("No such comment.")
+            comment, thread, site = row
+            require_site(principal, site.id)
+            target = {"id": comment.id, "author": comment.author, "text": comment.text, "ip_hash": comment.ip_hash,
+                      "site": site.name, "thread": thread.title or thread.key, "created_at": comment.created_at,
+                      "verified": comment.user_id is not None}
     return render_template("console/bans.html", bans=rows, sites=sites, names={s.id: s.name for s in sites},
-                           prefill=request.args, now=utcnow())
+                           prefill=prefill, target=target, error=error, now=utcnow()), status
 
 
 @console.post("/bans")
@@ -353,7 +425,11 @@ def ban() -> Response:
     if site_id is None:
         raise InvalidField("Choose a site.", field="site")
     require_site(principal, site_id)
-    hours = _int(form.get("hours"), "hours", high=_MAX_BAN_HOURS)
+    # "Permanent" is a choice the moderator makes, never what an empty box means.
+    duration = form.get("duration") or ("hours" if (form.get("hours") or "").strip() else "")
+    hours = _int(form.get("hours"), "hours", high=_MAX_BAN_HOURS) if duration == "hours" else None
+    if duration not in ("hours", "permanent") or (duration == "hours" and not hours):
+        return _bans_page(principal, _sites(principal), form, error="ban_duration_missing", status=400)
     request_ = BanRequest(site_id=site_id, author_key=author_key, ip_hash=ip_hash,
                           until=utcnow() + timedelta(hours=hours) if hours else None,
                           shadow=bool(form.get("shadow")), reason=(form.get("reason") or "")[:500] or None,
@@ -366,6 +442,8 @@ def ban() -> Response:
     cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
     for touched_site, thread_key in touched:
         cache.invalidate(touched_site, thread_key)
+    _notify("ban_created_hours" if hours else "ban_created_permanent", who=author_key or (ip_hash or "")[:8],
+            hours=hours or "", count=len(touched))
     return _back(url_for("console.bans"))
 
 
@@ -376,6 +454,7 @@ def lift(ban_id: int) -> Response:
     with get_db().write() as db_session:
         lifted = lift_ban(db_session, ban_id, principal.allowed_sites())
         record_event(db_session, principal.username, "ban.lift", lifted.site_id, f"ban:{ban_id}")
+    _notify("ban_lifted")
     return _back(url_for("console.bans"))
 
 
@@ -405,9 +484,16 @@ def words() -> str:
                                           .order_by(WordEntry.term)))
     job_id = request.args.get("preview")
     result = _preview_result(site.id, job_id) if job_id else None
+    return _words_page(site, sites, entries, result=result)
+
+
+def _words_page(site: Site, sites: list[Site], entries: list[WordEntry], result: dict[str, Any] | None = None,
+                duplicate: WordEntry | None = None, typed: dict[str, Any] | None = None,
+                status: int = 200) -> tuple[str, int]:
     return render_template("console/words.html", site=site, sites=sites, entries=entries,
                            categories=WORD_CATEGORIES, actions=WORD_ACTIONS, result=result,
-                           sample=(result or {}).get("text", ""))
+                           sample=(result or {}).get("text", ""), duplicate=duplicate, typed=typed or {},
+                           job_id=request.args.get("preview")), status
 
 
 def _word_fields(form: Any) -> dict[str, Any]:
@@ -423,8 +509,8 @@ def _word_fields(form: Any) -> dict[str, Any]:
 
 
 @console.post("/words")
-def add_word() -> Response:
-    """Add an entry to a site's word list, or update the entry with the same term."""
+def add_word() -> Response | tuple[str, int]:
+    """Add an entry to a site's word list; a term already listed is not changed but offered for editing."""
     principal = _moderator()
     site_id = _int(request.form.get("site"), "site")
     if site_id is None:
@@ -436,12 +522,17 @@ def add_word() -> Response:
                                                           WordEntry.term == fields["term"]))
         if entry is None:
             db_session.add(WordEntry(site_id=site_id, updated_at=utcnow(), **fields))
-        else:
-            for name, value in fields.items():
-                setattr(entry, name, value)
-            entry.updated_at = utcnow()
-        record_event(db_session, principal.username, "words.save", site_id, f"word:{fields['term']}",
-                     action=fields["action"], category=fields["category"], severity=fields["severity"])
+            record_event(db_session, principal.username, "words.save", site_id, f"word:{fields['term']}",
+                         action=fields["action"], category=fields["category"], severity=fields["severity"])
+    if entry is not None:
+        # Adding is not editing: an entry someone chose on purpose is not overwritten by a second add.
+        sites = _sites(principal)
+        site = next(s for s in sites if s.id == site_id)
+        with get_db().read() as db_session:
+            entries = list(db_session.scalars(select(WordEntry).where(WordEntry.site_id == site_id)
+                                              .order_by(WordEntry.term)))
+        return _words_page(site, sites, entries, duplicate=entry, typed=fields, status=409)
+    _notify("word_added", term=fields["term"])
     return redirect(url_for("console.words", site=site_id), code=303)
 
 
@@ -466,6 +557,7 @@ def edit_word(entry_id: int) -> Response:
         site_id = entry.site_id
         record_event(db_session, principal.username, "words.save", site_id, f"word:{fields['term']}",
                      action=fields["action"], category=fields["category"], severity=fields["severity"])
+    _notify("word_saved", term=fields["term"])
     return redirect(url_for("console.words", site=site_id), code=303)
 
 
@@ -478,13 +570,17 @@ def delete_word(entry_id: int) -> Response:
         site_id, term = entry.site_id, entry.term
         db_session.delete(entry)
         record_event(db_session, principal.username, "words.remove", site_id, f"word:{term}")
+    _notify("word_removed", term=term)
     # Deleting lowers the count the workers watch, so they rebuild their lists within seconds too.
     return redirect(url_for("console.words", site=site_id), code=303)
 
 
 @console.post("/words/test")
 def test_text() -> Response:
-    """Queue a run of the site's pipeline over a sample text; the word list page shows the verdicts."""
+    """Queue a run of the site's pipeline over a sample text; the word list page shows the verdicts.
+
+    The page's script asks for JSON and polls `test_result`, so nothing else on the page is reloaded.
+    """
     principal = _moderator()
     site_id = _int(request.form.get("site"), "site")
     if site_id is None:
@@ -494,7 +590,23 @@ def test_text() -> Response:
     from service.queue import enqueue_preview
 
     job_id = enqueue_preview(get_redis(), _config().queue_name, site_id, sample)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"job": job_id, "poll": url_for("console.test_result", job_id=job_id, site=site_id)})
     return redirect(url_for("console.words", site=site_id, preview=job_id), code=303)
+
+
+@console.get("/words/test/<job_id>")
+def test_result(job_id: str) -> Response:
+    """Return a dry run's state and, once a worker has run it, the verdicts drawn as the page draws them."""
+    principal = _moderator()
+    site_id = _int(request.args.get("site"), "site")
+    if site_id is None:
+        raise InvalidField("Choose a site.", field="site")
+    require_site(principal, site_id)
+    result = _preview_result(site_id, job_id[:100])
+    return jsonify({"state": result["state"],
+                    "html": render_template("console/_test_result.html", result=result, site_id=site_id,
+                                            job_id=job_id)})
 
 
 def _preview_result(site_id: int, job_id: str) -> dict[str, Any]:
@@ -571,12 +683,38 @@ def sites_page() -> str:
     principal = _admin()
     sites = _sites(principal)
     site = _one_site(principal, sites) if sites else None
+    return _sites_page(sites, site)[0]
+
+
+def _sites_page(sites: list[Site], site: Site | None, new_key: str | None = None, form: Any = None,
+                error: InvalidField | None = None) -> tuple[str, int]:
     keys = []
     if site is not None:
         with get_db().read() as db_session:
             keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
-    return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=None,
-                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS)
+    page = render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=new_key,
+                           thresholds=THRESHOLD_SETTINGS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS,
+                           default_max_links=_config().max_links, form=form,
+                           error_field=error.details.get("field") if error else None,
+                           error_text=_setting_error(error) if error else None)
+    return page, 400 if error else 200
+
+
+def _setting_label(name: str) -> str:
+    return t(name) if name.startswith("rate_") else t("setting_" + name)
+
+
+def _setting_error(err: InvalidField) -> str:
+    """Say in the console's language what is wrong with a setting (the exception's text is for the API)."""
+    name = str(err.details.get("field") or "")
+    if name in THRESHOLD_KEYS:
+        key = "err_threshold_order" if "must not pass" in err.message else "err_threshold_range"
+        return tf(key, label=_setting_label(name))
+    if name == "origins":
+        return t("err_origins")
+    if name in ("mode", "captcha"):
+        return t("err_choice")
+    return tf("err_setting_number", label=_setting_label(name))
 
 
 @console.post("/sites")
@@ -609,11 +747,27 @@ def _float_setting(value: str | None, name: str) -> float | None:
 
 
 @console.post("/sites/<int:site_id>/settings")
-def save_settings(site_id: int) -> Response:
-    """Save a site's moderation mode, thresholds, trust, captcha policy and allowed origins."""
+def save_settings(site_id: int) -> Response | tuple[str, int]:
+    """Save a site's moderation mode, thresholds, trust, captcha policy and allowed origins.
+
+    A value that does not pass shows the form again, with what was typed and the field's error.
+    """
     principal = _admin()
     require_site(principal, site_id)
-    form = request.form
+    try:
+        _save_settings(principal, site_id, request.form)
+    except InvalidField as err:
+        sites = _sites(principal)
+        site = next((s for s in sites if s.id == site_id), None)
+        if site is None:
+            raise NotFound("No such site.") from err
+        return _sites_page(sites, site, form=request.form, error=err)
+    current_app.extensions["moderato.sites"].clear()
+    _notify("settings_saved")
+    return redirect(url_for("console.sites_page", site=site_id), code=303)
+
+
+def _save_settings(principal: Principal, site_id: int, form: Any) -> None:
     from service.trust import ModerationMode
 
     mode = form.get("mode") or ModerationMode.FILTERS.value
@@ -664,8 +818,6 @@ def save_settings(site_id: int) -> Response:
         site.origins = origins
         record_event(db_session, principal.username, "site.settings", site_id, f"site:{site.name}",
                      mode=mode, captcha=captcha, origins=len(origins))
-    current_app.extensions["moderato.sites"].clear()
-    return redirect(url_for("console.sites_page", site=site_id), code=303)
 
 
 @console.post("/sites/<int:site_id>/keys")
@@ -681,10 +833,7 @@ def create_key(site_id: int) -> str:
         record_event(db_session, principal.username, "key.create", site_id, f"key:{key[:12]}")
     sites = _sites(principal)
     site = next(s for s in sites if s.id == site_id)
-    with get_db().read() as db_session:
-        keys = list(db_session.scalars(select(ApiKey).where(ApiKey.site_id == site_id).order_by(ApiKey.id)))
-    return render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=key,
-                           thresholds=THRESHOLD_KEYS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS)
+    return _sites_page(sites, site, new_key=key)[0]
 
 
 @console.post("/sites/<int:site_id>/keys/<int:key_id>/revoke")
@@ -698,6 +847,7 @@ def revoke_key(site_id: int, key_id: int) -> Response:
             raise NotFound("No such key.")
         key.revoked_at = key.revoked_at or utcnow()
         record_event(db_session, principal.username, "key.revoke", site_id, f"key:{key.prefix}")
+    _notify("key_revoked")
     return redirect(url_for("console.sites_page", site=site_id), code=303)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 
@@ -9,11 +10,25 @@ from service.accounts import Principal, require_site
 from service.comments import ThreadCache
 from service.config import Config
 from service.db import Database
-from service.exceptions import CommentNotFound, ModeratoError
+from service.exceptions import CommentNotFound, InvalidField, ModeratoError
 from service.metrics import count_decisions
 from service.models import Comment, CommentStatus, Thread
 from service.moderation import moderate
 from service.signals import comment_decided
+
+
+# The statuses a decision may expect: what a moderator can have seen in a queue or a list.
+_EXPECTABLE = frozenset(s.value for s in CommentStatus if s is not CommentStatus.DELETED)
+
+
+def expected_status(data: Any) -> str | None:
+    """Return the `expected_status` of a decision's body or form (the status the moderator saw), checked."""
+    value = data.get("expected_status")
+    if value in (None, ""):
+        return None
+    if value not in _EXPECTABLE:
+        raise InvalidField("'expected_status' must be pending, held, approved or rejected.", field="expected_status")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -23,18 +38,23 @@ class Outcome:
     comment_id: int
     status: str
     error: str | None = None
+    message: str | None = None
+    current_status: str | None = None
 
 
 def decide(db: Database, redis: Redis, config: Config, principal: Principal, comment_id: int,
-           status: CommentStatus, note: str | None = None) -> Outcome:
-    """Apply a moderator's decision to one comment of a site they moderate, and tell the subscribers."""
+           status: CommentStatus, note: str | None = None, expected_status: str | None = None) -> Outcome:
+    """Apply a moderator's decision to one comment of a site they moderate, and tell the subscribers.
+
+    `expected_status` is the status the moderator saw; if the comment has another now, StaleDecision.
+    """
     with db.write() as session:
         comment = session.get(Comment, comment_id)
         if comment is None:
             raise CommentNotFound()
         thread = session.get(Thread, comment.thread_id)
         require_site(principal, thread.site_id)
-        moderate(session, comment_id, status, principal.username, note)
+        moderate(session, comment_id, status, principal.username, note, expected_status)
         site_id, thread_key = thread.site_id, thread.key
     ThreadCache(redis, config.thread_cache_ttl).invalidate(site_id, thread_key)
     count_decisions(redis, [(status.value, "moderator")])
@@ -43,14 +63,16 @@ def decide(db: Database, redis: Redis, config: Config, principal: Principal, com
 
 
 def decide_many(db: Database, redis: Redis, config: Config, principal: Principal, comment_ids: list[int],
-                status: CommentStatus, note: str | None = None) -> list[Outcome]:
+                status: CommentStatus, note: str | None = None,
+                expected_status: str | None = None) -> list[Outcome]:
     """Apply one decision to several comments, each in its own transaction; report each one's outcome."""
     outcomes = []
     for comment_id in dict.fromkeys(comment_ids):
         try:
-            outcomes.append(decide(db, redis, config, principal, comment_id, status, note))
+            outcomes.append(decide(db, redis, config, principal, comment_id, status, note, expected_status))
         except ModeratoError as err:
-            outcomes.append(Outcome(comment_id, "unchanged", err.code))
+            outcomes.append(Outcome(comment_id, "unchanged", err.code, err.message,
+                                    err.details.get("current_status")))
     return outcomes
 
 

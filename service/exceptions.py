@@ -18,7 +18,8 @@
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
-    │   └── AlreadyReported           409 already_reported
+    │   ├── AlreadyReported           409 already_reported
+    │   └── StaleDecision             409 stale_decision
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── RateLimited                   429 rate_limited
@@ -133,6 +134,17 @@ class OriginNotAllowed(Forbidden):
 
 class AlreadyReported(Conflict):
     code, default_message = "already_reported", "You have already reported this comment."
+
+
+class StaleDecision(Conflict):
+    """A moderator decided on a status they no longer see: someone else decided the comment meanwhile."""
+
+    code = "stale_decision"
+
+    def __init__(self, expected: str, current: str) -> None:
+        super().__init__(f"The comment is now {current}, not {expected}: another moderator decided it meanwhile. "
+                         "Your decision was not applied; reload to see the comment as it is.",
+                         expected_status=expected, current_status=current)
 
 
 class RateLimited(ModeratoError):

@@ -42,7 +42,8 @@ def labelled_examples(session: Session, site_id: int | None = None,
         select(ModerationAction, Comment.text, Thread.site_id)
         .join(Comment, Comment.id == ModerationAction.comment_id)
         .join(Thread, Thread.id == Comment.thread_id)
-        .where(ModerationAction.new_status.in_(list(LABELS)))
+        # A comment put back in the queue (the console's undo) is a label withdrawn.
+        .where(ModerationAction.new_status.in_([*LABELS, CommentStatus.HELD.value, CommentStatus.PENDING.value]))
         .order_by(ModerationAction.id)
     )
     if site_id is not None:
@@ -52,6 +53,8 @@ def labelled_examples(session: Session, site_id: int | None = None,
     latest: dict[int, LabelledExample] = {}
     for action, text, site in session.execute(query.execution_options(yield_per=1000)):
         latest.pop(action.comment_id, None)  # re-inserted last: dict order follows the latest decision
+        if action.new_status not in LABELS:
+            continue
         latest[action.comment_id] = LabelledExample(
             comment_id=action.comment_id, site_id=site, text=text, label=LABELS[action.new_status],
             moderator=action.moderator, previous_status=action.previous_status, decided_at=action.created_at,

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service import reader_reasons
-from service.exceptions import CommentNotFound, Conflict
+from service.exceptions import CommentNotFound, Conflict, StaleDecision
 from service.models import (
     Comment, CommentStatus, DecidedBy, ModerationAction, Thread, VerdictRecord, utcnow,
 )
@@ -60,12 +60,19 @@ def record_filter_decisions(conn: Session | Connection,
 
 
 def moderate(session: Session, comment_id: int, new_status: CommentStatus, moderator: str,
-             note: str | None = None) -> Comment:
-    """Apply a moderator's decision to a comment and record it in the audit log."""
+             note: str | None = None, expected_status: str | None = None) -> Comment:
+    """Apply a moderator's decision to a comment and record it in the audit log.
+
+    With `expected_status` (the status the moderator saw), a comment whose status has changed since is
+    left alone (StaleDecision): a stale tab must not overturn another moderator's decision. The row is
+    locked first, so two decisions on one comment are checked one after the other.
+    """
     comment = session.get(Comment, comment_id, with_for_update=True)
     if comment is None or comment.status == CommentStatus.DELETED.value:
         raise CommentNotFound()
     previous = comment.status
+    if expected_status is not None and previous != expected_status:
+        raise StaleDecision(expected_status, previous)
     if previous == new_status.value:
         raise Conflict(f"The comment is already {previous}.")
     comment.status = new_status.value

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.accounts import require_moderator
 from service.db import get_db
-from service.decisions import decide, decide_many
+from service.decisions import decide, decide_many, expected_status
 from service.exceptions import InvalidField
 from service.models import CommentStatus
 from service.moderation import review_queue
@@ -32,17 +32,16 @@ def queue() -> Response:
     return jsonify({"comments": items, "next": str(items[-1]["id"]) if len(items) == 50 else None})
 
 
-def _note() -> str | None:
-    if not request.content_length:
-        return None
-    note = read_body(request).get("note")
-    return str(note)[:1000] if note else None
+def _body() -> dict:
+    return read_body(request) if request.content_length else {}
 
 
 def _decide(comment_id: int, status: CommentStatus) -> Response:
     principal = require_moderator()
+    data = _body()
+    note = data.get("note")
     outcome = decide(get_db(), get_redis(), current_app.extensions["moderato.config"], principal, comment_id,
-                     status, _note())
+                     status, str(note)[:1000] if note else None, expected_status(data))
     return jsonify({"id": outcome.comment_id, "status": outcome.status})
 
 
@@ -64,9 +63,18 @@ def delete(comment_id: int) -> Response:
     return _decide(comment_id, CommentStatus.DELETED)
 
 
+@moderation_api.post("/api/moderation/comments/<int:comment_id>/hold")
+def hold(comment_id: int) -> Response:
+    """Put a decided comment back in the held queue (the console's undo; send `expected_status`)."""
+    return _decide(comment_id, CommentStatus.HELD)
+
+
 @moderation_api.post("/api/moderation/bulk")
 def bulk() -> Response:
-    """Apply one decision (approve, reject or delete) to many comments: `{"action": ..., "ids": [...]}`."""
+    """Apply one decision (approve, reject or delete) to many comments: `{"action": ..., "ids": [...]}`.
+
+    With `expected_status`, each comment whose status differs is left alone and reported as `stale_decision`.
+    """
     principal = require_moderator()
     data = read_body(request)
     action = data.get("action")
@@ -79,5 +87,8 @@ def bulk() -> Response:
         raise InvalidField("'ids' must be a list of comment ids.", field="ids")
     ids = [parse_int(i, "ids", low=1) for i in (raw_ids or [])[:500]]
     outcomes = decide_many(get_db(), get_redis(), current_app.extensions["moderato.config"], principal, ids,
-                           _DECISIONS[action], None)
-    return jsonify({"results": [{"id": o.comment_id, "status": o.status, "error": o.error} for o in outcomes]})
+                           _DECISIONS[action], None, expected_status(data))
+    return jsonify({"results": [
+        {"id": o.comment_id, "status": o.status, "error": o.error,
+         **({"message": o.message, "current_status": o.current_status} if o.error == "stale_decision" else {})}
+        for o in outcomes]})

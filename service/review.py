@@ -48,6 +48,10 @@ def highlight(text: str, spans: list[dict[str, Any]], field_name: str = "text") 
     return parts
 
 
+# How much of the comment a reply answers the queue shows beside it.
+PARENT_EXCERPT = 300
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     """The console's queue filters; None means any."""
@@ -80,6 +84,9 @@ class QueueItem:
     verdicts: list[dict[str, Any]]
     history: dict[str, int] = field(default_factory=dict)
     reports: int = 0
+    parent_id: int | None = None
+    # The comment this one answers: {"id", "author", "text", "status"}, so a reply is judged in context.
+    parent: dict[str, Any] | None = None
 
 
 def _thread_url(site: Site, key: str) -> str | None:
@@ -141,6 +148,7 @@ def _item(comment: Comment, thread: Thread, site: Site) -> QueueItem:
         thread_url=_thread_url(site, thread.key), author=comment.author, author_key=author_key_of(comment),
         ip_hash=comment.ip_hash, created_at=comment.created_at, status=comment.status,
         decided_by=comment.decided_by, parts=highlight(comment.text, spans), verdicts=verdicts,
+        parent_id=comment.parent_id,
     )
 
 
@@ -152,9 +160,17 @@ def _add_history_and_reports(session: Session, items: list[QueueItem]) -> None:
         select(Report.comment_id, func.count(Report.id)).where(Report.comment_id.in_([i.id for i in items]))
         .group_by(Report.comment_id)
     ).all())
+    parent_ids = {i.parent_id for i in items if i.parent_id is not None}
+    parents = {
+        row.id: {"id": row.id, "author": row.author, "text": row.text[:PARENT_EXCERPT], "status": row.status,
+                 "cut": len(row.text) > PARENT_EXCERPT}
+        for row in session.execute(select(Comment.id, Comment.author, Comment.text, Comment.status)
+                                   .where(Comment.id.in_(parent_ids)))
+    } if parent_ids else {}
     for item in items:
         item.history = history.get((item.site_id, item.author_key), {"approved": 0, "rejected": 0})
         item.reports = int(reports.get(item.id, 0))
+        item.parent = parents.get(item.parent_id) if item.parent_id is not None else None
 
 
 @dataclass

@@ -90,6 +90,7 @@ def test_a_moderator_works_through_the_console(app, client, run_worker, live_ser
     page.keyboard.press("b")
     expect(page).to_have_url(live_server.url + f"/console/bans?comment={troll}")
     page.check('input[name="reject_past"]')
+    page.check('input[name="duration"][value="permanent"]')
     page.click("#ban-submit")
     expect(page.locator("tr.ban-row")).to_contain_text("捣乱者")
     assert _status(app, troll) == "rejected"

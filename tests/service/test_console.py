@@ -270,6 +270,25 @@ def test_bulk_reject_and_delete(app, client, run_worker):
         assert len(session.scalars(select(ModerationAction)).all()) == 3
 
 
+def test_a_bulk_decision_from_a_stale_page_names_the_comments_it_left_alone(app, client, run_worker):
+    ids = [_held(client, run_worker) for _ in range(8)]
+    make_user(app)
+    login(client)
+    console_post(client, "/console/bulk", {"action": "approve", "ids": [str(i) for i in ids[:6]]})
+    client.get("/console/queue")  # the messages about the approvals
+    stale = console_post(client, "/console/bulk", {"action": "reject", "ids": [str(i) for i in ids],
+                                                   "expected_status": "held"})
+    assert stale.status_code == 303
+    assert [_status(app, i) for i in ids] == ["approved"] * 6 + ["rejected"] * 2
+    page = client.get("/console/queue").get_data(as_text=True)
+    assert "Comments rejected: 2." in page
+    # Six refusals are summed up in one line (messages travel in the session cookie), every id named.
+    assert "6 comments were not changed" in page and ", ".join(f"#{i}" for i in ids[:6]) in page
+    console_post(client, "/console/bulk", {"action": "reject", "ids": [str(ids[0])], "expected_status": "held"})
+    assert f"Comment #{ids[0]} was not changed: it is now Approved" in client.get("/console/queue").get_data(
+        as_text=True)
+
+
 # --- Bans and trust ---
 
 
@@ -304,7 +323,8 @@ def test_a_shadow_banned_author_sees_their_comment_published_and_nobody_else_doe
     login(client)
     site_id = 1 if post_comment(client, text="先来一条").status_code == 202 else None
     run_worker()
-    console_post(client, "/console/bans", {"site": str(site_id), "author_key": "影子", "shadow": "1"})
+    console_post(client, "/console/bans", {"site": str(site_id), "author_key": "影子", "shadow": "1",
+                                           "duration": "permanent"})
     comment = post_comment(client, author="影子", text="正常的评论").get_json()
     run_worker()
     author_view = client.get(f"/api/comments/{comment['id']}?token={comment['token']}").get_json()
@@ -320,7 +340,7 @@ def test_a_ban_in_a_batch_refuses_only_the_banned_authors_comments(app, client, 
     login(client)
     post_comment(client, text="先来一条")
     run_worker()
-    console_post(client, "/console/bans", {"site": "1", "author_key": "捣乱者"})
+    console_post(client, "/console/bans", {"site": "1", "author_key": "捣乱者", "duration": "permanent"})
     ids = [post_comment(client, author=author, text="正常的评论，支持").get_json()["id"]
            for author in ("捣乱者", "读者甲", "捣乱者")]
     assert moderate_batch(ids, worker_context) == {ids[0]: "rejected", ids[1]: "approved", ids[2]: "rejected"}
@@ -386,7 +406,7 @@ def test_the_test_box_shows_which_filters_fire(app, client, run_worker):
     response = console_post(client, "/console/words/test", {"site": "1", "text": SPAMMY})
     assert response.status_code == 303
     location = response.headers["Location"]
-    assert "refresh" in client.get(location).get_data(as_text=True)  # waiting for a worker
+    assert 'data-state="waiting"' in client.get(location).get_data(as_text=True)  # waiting for a worker
     run_worker()
     page = client.get(location).get_data(as_text=True)
     assert 'class="decision">hold<' in page and "links" in page and "<mark" in page
@@ -412,7 +432,11 @@ def test_reports_are_grouped_and_can_be_dismissed_or_taken_down(app, client, run
     assert console_post(client, f"/console/reports/{first}/take-down").status_code == 303
     assert _status(app, first) == "rejected" and _status(app, second) == "approved"
     assert "reports_empty" not in page
-    assert TEXT["en"]["reports_empty"] in client.get("/console/reports").get_data(as_text=True)
+    page = client.get("/console/reports").get_data(as_text=True)
+    assert TEXT["en"]["reports_empty"] in page
+    # The moderator is told what each action did.
+    assert f"The reports on comment #{second} were dismissed." in page
+    assert f"Comment #{first} was taken down; its reports are settled." in page
 
 
 def test_the_audit_log_is_filterable(app, client, run_worker):
@@ -422,11 +446,13 @@ def test_the_audit_log_is_filterable(app, client, run_worker):
     login(client)
     console_post(client, f"/console/comments/{a}/approve")
     console_post(client, f"/console/comments/{b}/reject")
+    client.get("/console/queue")  # the next page shows the messages about the two decisions, once
     page = client.get("/console/audit?status=rejected").get_data(as_text=True)
     assert f"#{b}" in page and f"#{a}" not in page
     page = client.get(f"/console/audit?comment={a}").get_data(as_text=True)
     assert f"#{a}" in page and f"#{b}" not in page
-    assert "#" not in client.get("/console/audit?moderator=nobody").get_data(as_text=True).split("<main>")[1]
+    main = client.get("/console/audit?moderator=nobody").get_data(as_text=True).split("<main>")[1].split("</main>")[0]
+    assert "#" not in main
 
 
 def test_statistics_page_draws_svg_charts(app, client, run_worker):

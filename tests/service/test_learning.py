@@ -61,3 +61,17 @@ def test_settled_decisions_are_sampled_to_the_cap_and_wait_the_settling_time(app
     assert sum(e.source == "settled" for e in capped) == 1
     assert [e.source for e in longer] == ["moderator"]
     assert newest == ["published yesterday", "published, reported"]  # reports do not unpublish
+
+
+def test_a_decision_undone_back_to_the_queue_is_no_longer_a_label(app):
+    from service.learning import labelled_examples
+
+    site_id, ids = _site(app)
+    with app.extensions["moderato.db"].write() as session:
+        session.add(ModerationAction(comment_id=ids["held"], moderator="mod", previous_status="held",
+                                     new_status="approved", created_at=utcnow() - timedelta(minutes=2)))
+        session.add(ModerationAction(comment_id=ids["held"], moderator="mod", previous_status="approved",
+                                     new_status="held", created_at=utcnow() - timedelta(minutes=1)))
+    with app.extensions["moderato.db"].read() as session:
+        labelled = {e.comment_id for e in labelled_examples(session, site_id)}
+    assert ids["held"] not in labelled and ids["taken down"] in labelled

@@ -59,6 +59,28 @@ def test_deciding_twice_the_same_way_is_a_conflict(client, run_worker):
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "conflict"
 
 
+def test_a_decision_on_a_status_that_changed_meanwhile_is_refused_as_stale(client, run_worker):
+    held = [post_comment(client, text=SPAMMY).get_json()["id"] for _ in range(2)]
+    run_worker()
+    seen = {"expected_status": "held"}
+    assert client.post(f"/api/moderation/comments/{held[0]}/approve", json=seen, headers=AUTH).status_code == 200
+    stale = client.post(f"/api/moderation/comments/{held[0]}/reject", json=seen, headers=AUTH)
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["code"] == "stale_decision"
+    assert stale.get_json()["error"]["current_status"] == "approved"
+    bulk = client.post("/api/moderation/bulk", json={"action": "reject", "ids": held, **seen}, headers=AUTH)
+    assert [(r["id"], r["status"], r["error"]) for r in bulk.get_json()["results"]] == [
+        (held[0], "unchanged", "stale_decision"), (held[1], "rejected", None)]
+    assert bulk.get_json()["results"][0]["current_status"] == "approved"
+    # Undo: back to the held queue, only from the status the moderator's own decision left.
+    assert client.post(f"/api/moderation/comments/{held[1]}/hold", json={"expected_status": "approved"},
+                       headers=AUTH).status_code == 409
+    back = client.post(f"/api/moderation/comments/{held[1]}/hold", json={"expected_status": "rejected"}, headers=AUTH)
+    assert back.get_json() == {"id": held[1], "status": "held"}
+    assert client.post(f"/api/moderation/comments/{held[1]}/approve", json={"expected_status": "gone"},
+                       headers=AUTH).status_code == 400
+
+
 def test_moderating_an_unknown_comment_is_404(client):
     response = client.post("/api/moderation/comments/99999/approve", headers=AUTH)
     assert response.status_code == 404

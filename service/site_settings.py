@@ -1,0 +1,49 @@
+"""What each of a site's moderation settings means: its default and the label and effect the console shows.
+
+The defaults of the score thresholds live in `workers/policy.py` (DEFAULT_POLICIES), which the web side
+may not import; they are written again here for the console to show, and
+`tests/service/test_site_settings.py` keeps the two equal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (hold_at, plain_hold_at, reject_at) per score and language; plain_hold_at None means hold_at.
+DEFAULT_THRESHOLDS: dict[str, tuple[float, float | None, float]] = {
+    "abuse_zh": (0.4, 0.55, 0.99),
+    "abuse_en": (0.47, None, 0.95),
+    "spam": (0.5, None, 0.5),
+}
+
+
+@dataclass(frozen=True)
+class ThresholdSetting:
+    """A threshold a site may set: its key, the policies it applies to, and which bound it is."""
+
+    key: str
+    policies: tuple[str, ...]  # keys of DEFAULT_THRESHOLDS
+    bound: str  # "hold", "plain_hold" or "reject"
+
+    def defaults(self) -> list[tuple[str, float]]:
+        """Return the default per policy it applies to, e.g. [("abuse_zh", 0.4), ("abuse_en", 0.47)]."""
+        result = []
+        for policy in self.policies:
+            hold, plain, reject = DEFAULT_THRESHOLDS[policy]
+            value = {"hold": hold, "plain_hold": hold if plain is None else plain, "reject": reject}[self.bound]
+            result.append((policy, value))
+        return result
+
+
+THRESHOLD_SETTINGS: tuple[ThresholdSetting, ...] = (
+    ThresholdSetting("abuse_hold_at", ("abuse_zh", "abuse_en"), "hold"),
+    ThresholdSetting("abuse_reject_at", ("abuse_zh", "abuse_en"), "reject"),
+    ThresholdSetting("abuse_plain_hold_at", ("abuse_zh", "abuse_en"), "plain_hold"),
+    ThresholdSetting("abuse_zh_hold_at", ("abuse_zh",), "hold"),
+    ThresholdSetting("abuse_zh_reject_at", ("abuse_zh",), "reject"),
+    ThresholdSetting("abuse_zh_plain_hold_at", ("abuse_zh",), "plain_hold"),
+    ThresholdSetting("abuse_en_hold_at", ("abuse_en",), "hold"),
+    ThresholdSetting("abuse_en_reject_at", ("abuse_en",), "reject"),
+    ThresholdSetting("spam_hold_at", ("spam",), "hold"),
+    ThresholdSetting("spam_reject_at", ("spam",), "reject"),
+)
+THRESHOLD_KEYS = tuple(s.key for s in THRESHOLD_SETTINGS)
