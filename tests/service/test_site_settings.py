@@ -15,4 +15,5 @@ def test_the_defaults_the_console_shows_are_the_workers_defaults():
 
 def test_every_threshold_the_console_saves_is_described():
     assert {s.key for s in THRESHOLD_SETTINGS} == set(CONSOLE_KEYS)
-    assert dict(THRESHOLD_SETTINGS[0].defaults()) == {"abuse_zh": 0.4, "abuse_en": 0.47}
+    assert dict(THRESHOLD_SETTINGS[0].defaults()) == {"abuse_zh": DEFAULT_POLICIES["abuse_zh"].hold_at,
+                                                      "abuse_en": DEFAULT_POLICIES["abuse_en"].hold_at}
