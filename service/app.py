@@ -70,6 +70,9 @@ def create_app(config: Config | None = None) -> Flask:
     from service.metrics import metrics
 
     app.register_blueprint(metrics)
+    from service.openapi import openapi
+
+    app.register_blueprint(openapi)
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app

@@ -18,9 +18,11 @@
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
-    │   └── AlreadyReported           409 already_reported
+    │   ├── AlreadyReported           409 already_reported
+    │   └── IdempotencyKeyInUse       409 idempotency_key_in_use
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
+    ├── IdempotencyKeyReused          422 idempotency_key_reused
     ├── RateLimited                   429 rate_limited
     │   └── LoginLocked               429 login_locked
     └── ServiceUnavailable            503 service_unavailable
@@ -133,6 +135,14 @@ class OriginNotAllowed(Forbidden):
 
 class AlreadyReported(Conflict):
     code, default_message = "already_reported", "You have already reported this comment."
+
+
+class IdempotencyKeyInUse(Conflict):
+    code, default_message = "idempotency_key_in_use", "A request with this Idempotency-Key is still being handled."
+
+
+class IdempotencyKeyReused(ModeratoError):
+    status, code, default_message = 422, "idempotency_key_reused", "This Idempotency-Key was used for another request."
 
 
 class RateLimited(ModeratoError):

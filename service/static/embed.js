@@ -205,9 +205,10 @@
     stylize(root);
     root.appendChild(wrap);
 
-    function api(method, path, body) {
+    function api(method, path, body, idem) {
       var url = BASE + path + (S.site ? (path.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(S.site) : "");
       var opts = { method: method, credentials: "omit", headers: { Accept: "application/json" } };
+      if (idem) opts.headers["Idempotency-Key"] = idem;
       if (body) {
         if (S.site) body.site = S.site;
         opts.headers["Content-Type"] = "application/json";
@@ -224,6 +225,14 @@
           throw e;
         });
       }, function () { var e = new Error("network"); e.code = "network"; throw e; });
+    }
+
+    function newKey() {
+      var c = window.crypto;
+      if (c && c.randomUUID) return c.randomUUID();
+      var a = new Uint32Array(4);
+      if (c && c.getRandomValues) c.getRandomValues(a); else for (var i = 0; i < 4; i++) a[i] = Math.random() * 4294967296;
+      return Array.prototype.map.call(a, function (n) { return n.toString(36); }).join("-");
     }
 
     function errText(e) {
@@ -482,8 +491,13 @@
       if (S.user) body.user_token = S.token;
       else { body.author = R.author.value.trim(); if (R.email.value.trim()) body.email = R.email.value.trim(); }
       if (S.replyTo) body.parent = S.replyTo.id;
+      // One key per submission, kept while it is retried unchanged (a new captcha aside): a retry after a
+      // lost answer gets the first answer, not a second comment.
+      var sig = JSON.stringify([body.thread, body.text, body.author, body.email, body.parent, S.token]);
+      if (!S.idem || S.idem.sig !== sig) S.idem = { sig: sig, key: newKey() };
       setBusy(true);
-      api("POST", "/api/comments", body).then(function (r) {
+      api("POST", "/api/comments", body, S.idem.key).then(function (r) {
+        S.idem = null;
         S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : body.author, text: text,
           parentName: S.replyTo && S.replyTo.author, at: new Date().toISOString(), status: r.status || "pending" });
         store(); drawMine();
