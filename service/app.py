@@ -73,6 +73,9 @@ def create_app(config: Config | None = None) -> Flask:
     from service.openapi import openapi
 
     app.register_blueprint(openapi)
+    from service.privacy_api import privacy_api
+
+    app.register_blueprint(privacy_api)
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app
