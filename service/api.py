@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from service.captcha import RedisImageCaptcha
 from service.comments import (
-    MAX_PAGE, Submission, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission, submit_comment,
-    thread_counts, thread_page,
+    MAX_PAGE, Submission, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission,
+    submit_comment, thread_counts, thread_page,
 )
 from service.config import Config
 from service.db import Database, get_db

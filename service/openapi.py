@@ -497,7 +497,8 @@ components:
       type: apiKey
       in: cookie
       name: session
-      description: The console's session cookie; POSTs also need the session's `X-CSRF-Token` and a same-origin `Origin`.
+      description: >-
+        The console's session cookie; POSTs also need the session's `X-CSRF-Token` and a same-origin `Origin`.
   parameters:
     site:
       name: site
@@ -599,7 +600,9 @@ components:
         parent: {oneOf: [{$ref: "#/components/schemas/Id"}, {type: "null"}]}
         author: {type: string}
         verified: {type: boolean, description: Posted by a reader the site signed in.}
-        erased: {type: boolean, description: Present and true when its author's data was erased (empty text and author).}
+        erased:
+          type: boolean
+          description: Present and true when its author's data was erased (empty text and author).
         text: {type: string}
         created_at: {type: string, format: date-time}
         replies: {type: array, items: {$ref: "#/components/schemas/PublicComment"}}
@@ -691,13 +694,16 @@ components:
       description: No valid API key, personal token, MODERATOR_TOKEN or console session.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Forbidden:
-      description: A wrong, expired or reused captcha; a forged reader token; an origin the site does not allow; a site or role the caller does not hold; a failed CSRF check.
+      description: >-
+        A wrong, expired or reused captcha; a forged reader token; an origin the site does not allow; a site or
+        role the caller does not hold; a failed CSRF check.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     NotFound:
       description: No such site, thread, comment or captcha (or a wrong author token).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Conflict:
-      description: The request conflicts with the current state (already decided, already reported, idempotency key in use).
+      description: >-
+        The request conflicts with the current state (already decided, already reported, idempotency key in use).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     PayloadTooLarge:
       description: The body is over MAX_BODY_BYTES.
