@@ -67,6 +67,46 @@ def create_user_command(username: str, role: str, site_names: tuple[str, ...], e
     click.echo("sign in at /console/login and change it under Account")
 
 
+@cli.command("privacy")
+@click.argument("action", type=click.Choice(["export", "erase"]))
+@click.option("--site", "site_name", default=None, help="Only this site (default: every site).")
+@click.option("--email", default=None, help="The author's email address (any case).")
+@click.option("--user", "user_id", default=None, help="The signed-in reader's id.")
+@click.option("--ip-hash", "ip_hash", default=None, help="The author's hashed address (32 hex characters).")
+def privacy_command(action: str, site_name: str | None, email: str | None, user_id: str | None,
+                    ip_hash: str | None) -> None:
+    """Export (JSON on stdout) or erase everything one author wrote; recorded in the audit log."""
+    import getpass
+    import json
+
+    from service.accounts import Principal
+    from service.db import Database
+    from service.exceptions import ModeratoError
+    from service.migrate import upgrade
+    from service.models import UserRole
+    from service.privacy import erase_author, export_author, parse_query
+    from service.redis_conn import connect
+
+    config = Config.from_env()
+    upgrade(config.resolved_database_url())
+    db = Database(config)
+    principal = Principal(username=f"command-line:{getpass.getuser()}"[:100], role=UserRole.ADMIN, via="command-line")
+    try:
+        author = parse_query({"email": email, "user_id": user_id, "ip_hash": ip_hash})
+        if action == "export":
+            click.echo(json.dumps(export_author(db, config, principal, author, site_name), ensure_ascii=False,
+                                  indent=2))
+        else:
+            # Without REDIS_URL (an embedded Redis) cached thread pages expire on their own (THREAD_CACHE_TTL).
+            redis = connect(config.redis_url) if config.redis_url else None
+            ids = erase_author(db, redis, config, principal, author, site_name)
+            click.echo(f"erased {len(ids)} comments" + (f": {', '.join(map(str, ids))}" if ids else ""))
+    except ModeratoError as err:
+        raise click.ClickException(err.message) from err
+    finally:
+        db.dispose()
+
+
 @cli.command("config-table")
 def config_table() -> None:
     """Print the configuration table that the README carries."""

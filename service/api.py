@@ -1,20 +1,23 @@
 """The public HTTP API: captchas, comments, threads, health."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from service.captcha import RedisImageCaptcha
 from service.comments import (
-    MAX_PAGE, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission, submit_comment,
-    thread_counts, thread_page,
+    MAX_PAGE, Submission, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission,
+    submit_comment, thread_counts, thread_page,
 )
 from service import reader_reasons
 from service.config import Config
-from service.db import get_db
+from service.db import Database, get_db
 from service.exceptions import InvalidField
-from service.identity import reader_from_body
+from service.idempotency import HEADER, Answer, IdempotencyStore, check_key, fingerprint
+from service.identity import Reader, reader_from_body
 from service.keys import hash_ip
 from service.models import Site
 from service.payload import optional_int, read_body
@@ -109,6 +112,28 @@ def post_comment() -> tuple[Response, int]:
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
     submission = parse_submission(data, config)
+    # Claimed after the fields and the API key are checked and before the captcha is: a retry whose
+    # captcha the first request consumed gets the first answer.
+    key = check_key(request.headers.get(HEADER))
+    if key is None:
+        return _accept_comment(config, db, site, data, submission, reader, token)
+    store, digest = IdempotencyStore(get_redis(), config.secret_key), fingerprint(data)
+    first = store.begin(site.id, key, digest)
+    if first is not None:
+        response = jsonify(first.body)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response, first.status
+    try:
+        response, status = _accept_comment(config, db, site, data, submission, reader, token)
+    except BaseException:
+        store.release(site.id, key)
+        raise
+    store.finish(site.id, key, digest, Answer(status, response.get_json()))
+    return response, status
+
+
+def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, Any], submission: Submission,
+                    reader: Reader | None, token: str | None) -> tuple[Response, int]:
     if token is None and _captcha_required(site, signed_in=reader is not None):
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))

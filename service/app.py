@@ -70,6 +70,12 @@ def create_app(config: Config | None = None) -> Flask:
     from service.metrics import metrics
 
     app.register_blueprint(metrics)
+    from service.openapi import openapi
+
+    app.register_blueprint(openapi)
+    from service.privacy_api import privacy_api
+
+    app.register_blueprint(privacy_api)
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app

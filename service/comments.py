@@ -156,7 +156,7 @@ def comment_status(session: Session, comment_id: int, token: str | None,
 
 
 def _public(comment: Comment) -> dict[str, Any]:
-    return {
+    body = {
         "id": comment.id,
         "parent": comment.parent_id,
         "author": comment.author,
@@ -165,6 +165,9 @@ def _public(comment: Comment) -> dict[str, Any]:
         "created_at": comment.created_at.isoformat(),
         "replies": [],
     }
+    if not comment.text:  # a tombstone left by a privacy erasure (service/privacy.py)
+        body["erased"] = True
+    return body
 
 
 def thread_page(session: Session, site_id: int, key: str, after: int | None, limit: int,

@@ -19,9 +19,11 @@
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
     │   ├── AlreadyReported           409 already_reported
-    │   └── StaleDecision             409 stale_decision
+    │   ├── StaleDecision             409 stale_decision
+    │   └── IdempotencyKeyInUse       409 idempotency_key_in_use
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
+    ├── IdempotencyKeyReused          422 idempotency_key_reused
     ├── RateLimited                   429 rate_limited
     │   └── LoginLocked               429 login_locked
     └── ServiceUnavailable            503 service_unavailable
@@ -145,6 +147,14 @@ class StaleDecision(Conflict):
         super().__init__(f"The comment is now {current}, not {expected}: another moderator decided it meanwhile. "
                          "Your decision was not applied; reload to see the comment as it is.",
                          expected_status=expected, current_status=current)
+
+
+class IdempotencyKeyInUse(Conflict):
+    code, default_message = "idempotency_key_in_use", "A request with this Idempotency-Key is still being handled."
+
+
+class IdempotencyKeyReused(ModeratoError):
+    status, code, default_message = 422, "idempotency_key_reused", "This Idempotency-Key was used for another request."
 
 
 class RateLimited(ModeratoError):

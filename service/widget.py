@@ -82,7 +82,7 @@ def _check_origin() -> Response | None:
             raise OriginNotAllowed()
         response = current_app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
         response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
         return response
     if request.method not in ("GET", "HEAD") and not allowed:

@@ -24,7 +24,7 @@
       title: "网友评论", count: "共 {n} 条", sort: "排序", newest: "最新", oldest: "最早", nick: "昵称",
       email: "邮箱（选填，不公开）", text: "评论内容", ph: "说点什么吧……", emoji: "表情", captcha: "验证码",
       captchaImg: "验证码图片", refresh: "换一张", audio: "听语音验证码", submit: "发表评论", busy: "发表中……",
-      replyTo: "回复 @{n}", cancelReply: "取消回复", reply: "回复", report: "举报", reported: "已举报", verified: "已登录用户",
+      replyTo: "回复 @{n}", cancelReply: "取消回复", reply: "回复", report: "举报", reported: "已举报", verified: "已登录用户", erased: "该评论已应作者要求删除",
       signedAs: "以 {n} 的身份发表", pending: "审核中", held: "等待人工审核", rejected: "未能发布",
       pendingNote: "评论已提交，审核通过后将公开显示。", heldNote: "您的评论需要人工审核，请耐心等待。",
       publishedNote: "您的评论已发布。", rejectedNote: "很抱歉，您的评论未能发布。", dismiss: "知道了",
@@ -45,7 +45,7 @@
       title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", nick: "暱稱",
       email: "電子郵件（選填，不公開）", text: "評論內容", ph: "說點什麼吧……", emoji: "表情", captcha: "驗證碼",
       captchaImg: "驗證碼圖片", refresh: "換一張", audio: "聽語音驗證碼", submit: "發表評論", busy: "發表中……",
-      replyTo: "回覆 @{n}", cancelReply: "取消回覆", reply: "回覆", report: "檢舉", reported: "已檢舉", verified: "已登入用戶",
+      replyTo: "回覆 @{n}", cancelReply: "取消回覆", reply: "回覆", report: "檢舉", reported: "已檢舉", verified: "已登入用戶", erased: "該評論已應作者要求刪除",
       signedAs: "以 {n} 的身分發表", pending: "審核中", held: "等待人工審核", rejected: "未能發佈",
       pendingNote: "評論已送出，審核通過後將公開顯示。", heldNote: "您的評論需要人工審核，請耐心等候。",
       publishedNote: "您的評論已發佈。", rejectedNote: "很抱歉，您的評論未能發佈。", dismiss: "知道了",
@@ -66,7 +66,7 @@
       title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", nick: "Name",
       email: "Email (optional, never shown)", text: "Your comment", ph: "Say something…", emoji: "Emoji",
       captcha: "Captcha", captchaImg: "Captcha image", refresh: "New captcha", audio: "Listen to the captcha",
-      submit: "Post comment", busy: "Posting…", replyTo: "Replying to @{n}", cancelReply: "Cancel reply", verified: "Signed-in reader",
+      submit: "Post comment", busy: "Posting…", replyTo: "Replying to @{n}", cancelReply: "Cancel reply", verified: "Signed-in reader", erased: "Removed at its author's request",
       reply: "Reply", report: "Report", reported: "Reported", signedAs: "Posting as {n}",
       pending: "Awaiting moderation", held: "Waiting for a moderator", rejected: "Not published",
       pendingNote: "Your comment was received; it appears once approved.",
@@ -205,9 +205,10 @@
     stylize(root);
     root.appendChild(wrap);
 
-    function api(method, path, body) {
+    function api(method, path, body, idem) {
       var url = BASE + path + (S.site ? (path.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(S.site) : "");
       var opts = { method: method, credentials: "omit", headers: { Accept: "application/json" } };
+      if (idem) opts.headers["Idempotency-Key"] = idem;
       if (body) {
         if (S.site) body.site = S.site;
         opts.headers["Content-Type"] = "application/json";
@@ -224,6 +225,14 @@
           throw e;
         });
       }, function () { var e = new Error("network"); e.code = "network"; throw e; });
+    }
+
+    function newKey() {
+      var c = window.crypto;
+      if (c && c.randomUUID) return c.randomUUID();
+      var a = new Uint32Array(4);
+      if (c && c.getRandomValues) c.getRandomValues(a); else for (var i = 0; i < 4; i++) a[i] = Math.random() * 4294967296;
+      return Array.prototype.map.call(a, function (n) { return n.toString(36); }).join("-");
     }
 
     function errText(e) {
@@ -283,13 +292,14 @@
       var time = h("time", { datetime: c.created_at, "data-ts": c.created_at, title: new Date(c.created_at).toLocaleString(),
         text: ago(c.created_at, t) });
       var text = h("div", { cls: "text" }, [parentName ? h("span", { cls: "to", text: fmt(t.replyTo, parentName) }) : null]);
-      text.appendChild(rich(c.text));
+      // A tombstone of an author's erased data (it keeps its place so that replies stay under it).
+      text.appendChild(c.erased ? h("em", { text: t.erased }) : rich(c.text));
       var li = h("li", { cls: "c" + (own ? " own" : ""), "data-id": c.id }, [
         h("div", { cls: "meta" }, [h("span", { cls: "author", text: c.author }),
           c.verified ? h("span", { cls: "verified", title: t.verified, "aria-label": t.verified, text: "✓" }) : null,
           time, own ? own : null]), text
       ]);
-      if (!own) {
+      if (!own && !c.erased) {
         var box = h("div", { cls: "rbox", hidden: true });
         var rep = h("button", { type: "button", cls: "link", text: S.reported[c.id] ? t.reported : t.report,
           disabled: !!S.reported[c.id], "aria-expanded": "false", onclick: function () { toggleReport(c, box, rep); } });
@@ -483,8 +493,13 @@
       if (S.user) body.user_token = S.token;
       else { body.author = R.author.value.trim(); if (R.email.value.trim()) body.email = R.email.value.trim(); }
       if (S.replyTo) body.parent = S.replyTo.id;
+      // One key per submission, kept while it is retried unchanged (a new captcha aside): a retry after a
+      // lost answer gets the first answer, not a second comment.
+      var sig = JSON.stringify([body.thread, body.text, body.author, body.email, body.parent, S.token]);
+      if (!S.idem || S.idem.sig !== sig) S.idem = { sig: sig, key: newKey() };
       setBusy(true);
-      api("POST", "/api/comments", body).then(function (r) {
+      api("POST", "/api/comments", body, S.idem.key).then(function (r) {
+        S.idem = null;
         S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : body.author, text: text,
           parentName: S.replyTo && S.replyTo.author, at: new Date().toISOString(), status: r.status || "pending" });
         store(); drawMine();
