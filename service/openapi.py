@@ -171,7 +171,7 @@ paths:
     get:
       tags: [readers]
       operationId: getCommentStatus
-      summary: A comment's status for its author and, once decided, the reasons.
+      summary: A comment's status for its author and, once decided, one sentence naming the kind of problem.
       parameters:
         - $ref: "#/components/parameters/comment_id"
         - name: token
@@ -179,6 +179,11 @@ paths:
           required: true
           description: The token the 202 answer gave the author.
           schema: {type: string}
+        - name: lang
+          in: query
+          required: false
+          description: The sentence's language (else Accept-Language, else zh-CN).
+          schema: {type: string, enum: [zh-CN, zh-TW, en]}
       responses:
         "200":
           description: The status as its author sees it.
@@ -191,7 +196,13 @@ paths:
                 properties:
                   id: {$ref: "#/components/schemas/Id"}
                   status: {$ref: "#/components/schemas/CommentStatus"}
-                  reasons: {type: array, items: {type: string}}
+                  reasons:
+                    type: array
+                    items: {type: string}
+                    description: At most one sentence in the reader's language; never a matched word or score.
+                  reason_code:
+                    type: [string, "null"]
+                    enum: [held, banned, rules.abuse, rules.sexual, rules.ads, rules.flood, rules.length, rules, null]
                   decided_at: {type: [string, "null"], format: date-time}
         "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
@@ -334,6 +345,8 @@ paths:
     $ref: "#/components/pathItems/Decision"
   /api/moderation/comments/{comment_id}/delete:
     $ref: "#/components/pathItems/Decision"
+  /api/moderation/comments/{comment_id}/hold:
+    $ref: "#/components/pathItems/Decision"
   /api/moderation/bulk:
     post:
       tags: [moderation]
@@ -349,6 +362,8 @@ paths:
               required: [action]
               properties:
                 action: {type: string, enum: [approve, reject, delete]}
+                expected_status:
+                  $ref: "#/components/schemas/ExpectedStatus"
                 ids:
                   oneOf:
                     - {type: array, items: {$ref: "#/components/schemas/IdInput"}, maxItems: 500}
@@ -373,6 +388,8 @@ paths:
                         id: {$ref: "#/components/schemas/Id"}
                         status: {type: string}
                         error: {type: [string, "null"]}
+                        message: {type: string, description: With the stale_decision error.}
+                        current_status: {type: string, description: With the stale_decision error.}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -514,7 +531,7 @@ components:
     Decision:
       post:
         tags: [moderation]
-        summary: A moderator's decision on one comment (approve, reject or delete), audit-logged.
+        summary: A moderator's decision on one comment (approve, reject, delete, or hold again to undo one), audit-logged.
         security: [{moderatorToken: []}, {consoleSession: []}]
         parameters:
           - $ref: "#/components/parameters/comment_id"
@@ -526,6 +543,8 @@ components:
                 type: object
                 properties:
                   note: {type: string, description: Kept in the audit log (first 1,000 characters).}
+                  expected_status:
+                    $ref: "#/components/schemas/ExpectedStatus"
         responses:
           "200":
             description: The comment's new status.
@@ -554,6 +573,12 @@ components:
         - {$ref: "#/components/schemas/Id"}
         - {type: string, pattern: "^[0-9]{1,19}$"}
     CommentStatus: {type: string, enum: [pending, approved, held, rejected, deleted]}
+    ExpectedStatus:
+      description: >-
+        The status the moderator saw; if the comment's status differs, nothing changes and the answer is
+        409 stale_decision with current_status.
+      type: string
+      enum: [pending, held, approved, rejected, ""]
     Error:
       type: object
       required: [error]
