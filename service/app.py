@@ -73,6 +73,9 @@ def create_app(config: Config | None = None) -> Flask:
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app
+    from service.engagement_api import engagement
+
+    app.register_blueprint(engagement)
     from service import console
     from service.notifications import subscribe
 

@@ -13,12 +13,14 @@
     │   ├── CaptchaInvalid            403 captcha_invalid
     │   ├── IdentityInvalid           403 identity_invalid
     │   ├── OriginNotAllowed          403 origin_not_allowed
-    │   └── CsrfFailed                403 csrf_failed
+    │   ├── CsrfFailed                403 csrf_failed
+    │   └── ThreadClosed              403 thread_closed
     ├── NotFound                      404 not_found
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
-    │   └── AlreadyReported           409 already_reported
+    │   ├── AlreadyReported           409 already_reported
+    │   └── NotPinnable               409 not_pinnable
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── RateLimited                   429 rate_limited
@@ -158,3 +160,11 @@ class CsrfFailed(Forbidden):
 
 class LoginLocked(RateLimited):
     code, default_message = "login_locked", "Too many failed logins; try again later."
+
+
+class ThreadClosed(Forbidden):
+    code, default_message = "thread_closed", "This thread is closed to new comments."
+
+
+class NotPinnable(Conflict):
+    code, default_message = "not_pinnable", "Only a published comment that answers no other comment can be pinned."
