@@ -46,8 +46,13 @@ def thread_view(session: Session, site: Site, key: str, after: int | None, limit
     if order == "hot":
         page = _hot_page(session, thread, after or 0, limit, set(pins))
     else:
-        page = thread_page(session, site.id, key, after, limit, newest_first=order == "newest")
-        page["comments"] = [c for c in page["comments"] if c["id"] not in pins]
+        # Asked for as many more as there are pins, so that a page without them is still full.
+        page = thread_page(session, site.id, key, after, limit + len(pins), newest_first=order == "newest")
+        kept = [c for c in page["comments"] if c["id"] not in pins]
+        if len(kept) > limit:
+            kept = kept[:limit]
+            page["next"] = str(kept[-1]["id"])
+        page["comments"] = kept
     if not after and pins:  # the first page (after=0 is cached as the first page too)
         pinned = _with_replies(session, thread.id, _comments_in_order(session, pins))
         for node in pinned:
