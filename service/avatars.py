@@ -53,5 +53,6 @@ def identicon_svg(key: str) -> str:
     """Return the identicon of avatar digits as an SVG document (the widget draws the same one)."""
     hue, cells = identicon_cells(key)
     rects = "".join(f'<rect x="{c + 1}" y="{r + 1}" width="1" height="1"/>' for c, r in sorted(cells))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 7 7" width="40" height="40" shape-rendering="crispEdges">'
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 7 7" width="40" height="40" '
+            f'shape-rendering="crispEdges">'
             f'<rect width="7" height="7" fill="hsl({hue},45%,92%)"/><g fill="hsl({hue},55%,45%)">{rects}</g></svg>')

@@ -2,8 +2,9 @@
 
 Readers (cross-origin from the widget, under the same per-site CORS allowlist as the rest of /api/comments):
 
-    POST /api/comments/<id>/like      {"reader_token"? | "user_token"?, "site"?}  -> {"id", "likes", "liked", "reader_token"?}
-    POST /api/comments/<id>/unlike    the same                                   -> {"id", "likes", "liked": false}
+    POST /api/comments/<id>/like      {"reader_token"? | "user_token"?, "site"?}
+                                      -> {"id", "likes", "liked": true, "reader_token"?}
+    POST /api/comments/<id>/unlike    the same  -> {"id", "likes", "liked": false}
     GET  /api/avatars/<digits>.svg    the identicon of a comment's `avatar` digits
 
 Moderators (a console session with its CSRF token, a personal API token, or MODERATOR_TOKEN):

@@ -156,7 +156,8 @@
   function link(raw, domains) {
     var u;
     try { u = new URL(raw); } catch (e) { return null; }
-    if (!/^https?:$/.test(u.protocol) || !u.hostname) return null;
+    // No user:password@ part: "https://bank.example@evil.example" shows one host and goes to another.
+    if (!/^https?:$/.test(u.protocol) || !u.hostname || u.username || u.password) return null;
     var host = u.hostname.replace(/^www\./, ""), own = domains.concat(location.hostname.replace(/^www\./, "")).some(function (d) {
       d = String(d).toLowerCase().replace(/^www\./, "");
       return d && (host === d || host.slice(-d.length - 1) === "." + d);
