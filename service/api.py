@@ -21,7 +21,6 @@ from service.payload import optional_int, read_body
 from service.rate_limits import RateLimiter
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
-from service.thread_admin import refuse_if_closed
 from service.thread_view import ORDERS, thread_view
 
 api = Blueprint("api", __name__)
@@ -111,7 +110,8 @@ def post_comment() -> tuple[Response, int]:
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
     submission = parse_submission(data, config)
-    refuse_if_closed(db, site.id, submission.thread)  # before the captcha, which a refusal must not use up
+    # Before the captcha, which a refusal must not use up.
+    current_app.extensions["moderato.closed_threads"].refuse_if_closed(db, site.id, submission.thread)
     if token is None and _captcha_required(site, signed_in=reader is not None):
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))

@@ -110,6 +110,7 @@ def _close(closed: bool) -> Response:
     key = normalise_thread_key(text_field(data, "thread", MAX_THREAD_KEY) or "")
     site = site_named(str(data.get("site") or request.args.get("site") or "") or None)
     ref = set_closed(get_db(), principal, site, key, closed)
+    current_app.extensions["moderato.closed_threads"].forget(site.id)
     _drop_cached_pages(ref)
     return jsonify({"thread": key, "site": site.name, "closed": closed})
 

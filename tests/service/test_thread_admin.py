@@ -1,6 +1,7 @@
 """Moderators pin comments and close threads: POST /api/moderation/comments/<id>/pin|unpin, /threads/close|open."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from service.accounts import create_token
@@ -87,3 +88,20 @@ def test_pins_and_closing_need_a_moderator_of_the_site(client, app):
     close = client.post("/api/moderation/threads/close", json={"thread": THREAD}, headers=auth)
     assert close.status_code == 403
     assert client.get(f"/api/threads{THREAD}/comments").get_json()["closed"] is False
+
+
+def test_another_process_refuses_a_closed_thread_within_its_cache_time(client, app):
+    import time
+
+    from service.exceptions import ThreadClosed
+    from service.thread_admin import ClosedThreads
+
+    published(client)
+    site_id = get_or_create_site(app.extensions["moderato.db"]).id
+    elsewhere = ClosedThreads(ttl=0.2)  # as another web process holds it
+    elsewhere.refuse_if_closed(app.extensions["moderato.db"], site_id, THREAD)
+    _close(client)
+    elsewhere.refuse_if_closed(app.extensions["moderato.db"], site_id, THREAD)  # its copy is still fresh
+    time.sleep(0.25)
+    with pytest.raises(ThreadClosed):
+        elsewhere.refuse_if_closed(app.extensions["moderato.db"], site_id, THREAD)
