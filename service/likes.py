@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,14 +160,3 @@ def unlike(db: Database, site: Site, comment_id: int, liker: Liker) -> tuple[Lik
         thread_key = _published_thread_key(session, site, comment_id)
         gone = session.execute(delete(Like).where(Like.comment_id == comment_id, Like.liker_hash == liker.liker_hash))
         return LikeState(comment_id, _count(session, comment_id), False, bool(gone.rowcount)), thread_key
-
-
-def like_counts(session: Session, comment_ids: Iterable[int]) -> dict[int, int]:
-    """Return the like count of each comment that has any."""
-    ids = list(comment_ids)
-    counts: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        rows = session.execute(select(Like.comment_id, func.count()).where(Like.comment_id.in_(ids[start:start + 500]))
-                               .group_by(Like.comment_id))
-        counts.update({comment_id: count for comment_id, count in rows})
-    return counts

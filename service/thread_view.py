@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from service.avatars import avatar_key
 from service.comments import thread_page
 from service.exceptions import ThreadNotFound
-from service.likes import like_counts
 from service.models import Comment, CommentStatus, Like, Site, Thread, utcnow
 from service.thread_admin import pinned_ids
 
@@ -39,7 +38,8 @@ def hot_score(likes: int, replies: int, created_at: datetime, now: datetime) -> 
 def thread_view(session: Session, site: Site, key: str, after: int | None, limit: int, order: str,
                 secret: str) -> dict[str, Any]:
     """Return a page of a thread for readers: ordered, pinned comments first, likes and avatars, closed or not."""
-    thread = session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == key))
+    thread = session.execute(select(Thread.id, Thread.key, Thread.title, Thread.closed_at)
+                             .where(Thread.site_id == site.id, Thread.key == key)).first()
     if thread is None:
         raise ThreadNotFound()
     pins = pinned_ids(session, thread.id)
@@ -72,7 +72,7 @@ def _approved_top(thread_id: int) -> tuple[Any, ...]:
             Comment.parent_id.is_(None))
 
 
-def _hot_page(session: Session, thread: Thread, offset: int, limit: int, pinned: set[int]) -> dict[str, Any]:
+def _hot_page(session: Session, thread: Any, offset: int, limit: int, pinned: set[int]) -> dict[str, Any]:
     approved = CommentStatus.APPROVED.value
     total = session.scalar(select(func.count()).select_from(Comment)
                            .where(Comment.thread_id == thread.id, Comment.status == approved))
@@ -137,16 +137,15 @@ def _walk(nodes: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
 
 
 def _decorate(session: Session, site_id: int, top: list[dict[str, Any]], secret: str) -> None:
-    """Give every comment of a page its like count and its author's avatar digits."""
+    """Give every comment of a page its like count and its author's avatar digits (one query per 500)."""
     nodes = {node["id"]: node for node in _walk(top)}
-    if not nodes:
-        return
     ids = list(nodes)
-    counts = like_counts(session, ids)
     for start in range(0, len(ids), 500):
-        rows = session.execute(select(Comment.id, Comment.user_id, Comment.email, Comment.author)
-                               .where(Comment.id.in_(ids[start:start + 500])))
-        for row in rows:
-            node = nodes[row.id]
-            node["likes"] = counts.get(row.id, 0)
-            node["avatar"] = avatar_key(secret, site_id, row.user_id, row.email, row.author)
+        rows = session.execute(
+            select(Comment.id, Comment.user_id, Comment.email, Comment.author, func.count(Like.id))
+            .outerjoin(Like, Like.comment_id == Comment.id)
+            .where(Comment.id.in_(ids[start:start + 500])).group_by(Comment.id))
+        for comment_id, user_id, email, author, likes in rows:
+            node = nodes[comment_id]
+            node["likes"] = likes
+            node["avatar"] = avatar_key(secret, site_id, user_id, email, author)
