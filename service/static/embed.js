@@ -351,6 +351,8 @@
         if (r.reader_token) keep(rtKey, S.rt = r.reader_token);
         c.likes = r.likes;
         if (r.liked) S.liked[c.id] = 1; else delete S.liked[c.id];
+        var ids = Object.keys(S.liked);  // the newest 500 are enough to mark the buttons
+        ids.slice(0, ids.length - 500).forEach(function (id) { delete S.liked[id]; });
         keep(likedKey, JSON.stringify(S.liked));
         paintLike(c, btn);
       }, function (e) {
