@@ -105,3 +105,12 @@ def test_another_process_refuses_a_closed_thread_within_its_cache_time(client, a
     time.sleep(0.25)
     with pytest.raises(ThreadClosed):
         elsewhere.refuse_if_closed(app.extensions["moderato.db"], site_id, THREAD)
+
+
+def test_the_plain_demo_form_refuses_a_closed_thread_too(client):
+    from service.demo import DEMO_THREAD
+
+    _close(client, thread=DEMO_THREAD)
+    response = client.post("/demo/comments", data={"author": "小明", "text": "没有脚本的读者", "captcha_id": "x",
+                                                   "captcha_answer": "x"})
+    assert response.status_code == 403 and "This thread is closed to new comments." in response.get_data(as_text=True)
