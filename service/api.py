@@ -10,7 +10,7 @@ from sqlalchemy import text
 from service.captcha import RedisImageCaptcha
 from service.comments import (
     MAX_PAGE, Submission, ThreadCache, comment_status, normalise_thread_key, page_json, parse_submission,
-    submit_comment, thread_counts, thread_page,
+    submit_comment, thread_counts,
 )
 from service import reader_reasons
 from service.config import Config
@@ -24,6 +24,7 @@ from service.payload import optional_int, read_body
 from service.rate_limits import RateLimiter
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
+from service.thread_view import ORDERS, thread_view
 
 api = Blueprint("api", __name__)
 
@@ -112,6 +113,8 @@ def post_comment() -> tuple[Response, int]:
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
     submission = parse_submission(data, config)
+    # Before the captcha, which a refusal must not use up.
+    current_app.extensions["moderato.closed_threads"].refuse_if_closed(db, site.id, submission.thread)
     # Claimed after the fields and the API key are checked and before the captcha is: a retry whose
     # captcha the first request consumed gets the first answer.
     key = check_key(request.headers.get(HEADER))
@@ -178,20 +181,20 @@ def get_thread_counts() -> Response:
 
 @api.get("/api/threads/<thread:thread>/comments")
 def get_thread_comments(thread: str) -> Response:
-    """Return a page of a thread's approved comments, replies nested, oldest first (or `order=newest`)."""
+    """Return a page of a thread's approved comments, replies nested, oldest first (or `order=newest` or `hot`)."""
     key = normalise_thread_key(thread)
     after = _int_arg("after", None, 0, 2**62)
     limit = _int_arg("limit", 50, 1, MAX_PAGE)
     order = request.args.get("order", "oldest")
-    if order not in ("oldest", "newest"):
-        raise InvalidField("'order' must be oldest or newest.", field="order")
+    if order not in ORDERS:
+        raise InvalidField("'order' must be oldest, newest or hot.", field="order")
     site = _site_from_request()
     cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
     page_key = f"{order}:{after or 0}:{limit}"
     body, generation = cache.get(site.id, key, page_key)
     if body is None:
         with get_db().read() as session:
-            body = page_json(thread_page(session, site.id, key, after, limit, newest_first=order == "newest"))
+            body = page_json(thread_view(session, site, key, after, limit, order, _config().secret_key))
         cache.put(site.id, key, page_key, body, generation)
     return Response(body, mimetype="application/json")
 

@@ -61,6 +61,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["moderato.api_keys"] = ApiKeyCache()
     app.extensions["moderato.thread_ids"] = ThreadIds()
     app.extensions["moderato.sites"] = SiteCache()
+    from service.thread_admin import ClosedThreads
+
+    app.extensions["moderato.closed_threads"] = ClosedThreads()
     app.extensions["moderato.batcher"] = ModerationBatcher(
         app.extensions["moderato.redis"], config.queue_name, config.moderation_batch_window_ms / 1000,
         config.moderation_batch_size,
@@ -79,6 +82,9 @@ def create_app(config: Config | None = None) -> Flask:
     from service.widget import widget
 
     app.register_blueprint(widget)  # also installs the per-site CORS allowlist on the app
+    from service.engagement_api import engagement
+
+    app.register_blueprint(engagement)
     from service import console
     from service.notifications import subscribe
 

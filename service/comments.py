@@ -155,7 +155,8 @@ def comment_status(session: Session, comment_id: int, token: str | None,
     return body
 
 
-def _public(comment: Comment) -> dict[str, Any]:
+def public_fields(comment: Comment) -> dict[str, Any]:
+    """Return what readers see of an approved comment, with an empty list for its replies."""
     body = {
         "id": comment.id,
         "parent": comment.parent_id,
@@ -195,7 +196,7 @@ def thread_page(session: Session, site_id: int, key: str, after: int | None, lim
     top = list(session.scalars(top_query))
     has_more = len(top) > limit
     top = top[:limit]
-    nodes: dict[int, dict[str, Any]] = {c.id: _public(c) for c in top}
+    nodes: dict[int, dict[str, Any]] = {c.id: public_fields(c) for c in top}
     if top:
         # Replies of this page's comments, at any depth: walk down level by level.
         frontier = list(nodes)
@@ -207,7 +208,7 @@ def thread_page(session: Session, site_id: int, key: str, after: int | None, lim
             ))
             frontier = []
             for reply in replies:
-                node = _public(reply)
+                node = public_fields(reply)
                 nodes[reply.id] = node
                 nodes[reply.parent_id]["replies"].append(node)
                 frontier.append(reply.id)

@@ -149,8 +149,9 @@ def post_from_form() -> Response:
     form["thread_title"] = DEMO_TITLE
     try:
         submission = parse_submission(form, config)
-        current_app.extensions["moderato.captcha"].verify(form.get("captcha_id", ""), form.get("captcha_answer", ""))
         site = get_or_create_site(get_db(), DEFAULT_SITE)
+        current_app.extensions["moderato.closed_threads"].refuse_if_closed(get_db(), site.id, submission.thread)
+        current_app.extensions["moderato.captcha"].verify(form.get("captcha_id", ""), form.get("captcha_answer", ""))
         comment, token = submit_comment(get_db(), current_app.extensions["moderato.batcher"], site, submission,
                                         hash_ip(config.secret_key, request.remote_addr),
                                         current_app.extensions["moderato.thread_ids"])

@@ -13,14 +13,16 @@
     │   ├── CaptchaInvalid            403 captcha_invalid
     │   ├── IdentityInvalid           403 identity_invalid
     │   ├── OriginNotAllowed          403 origin_not_allowed
-    │   └── CsrfFailed                403 csrf_failed
+    │   ├── CsrfFailed                403 csrf_failed
+    │   └── ThreadClosed              403 thread_closed
     ├── NotFound                      404 not_found
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
     │   ├── AlreadyReported           409 already_reported
     │   ├── StaleDecision             409 stale_decision
-    │   └── IdempotencyKeyInUse       409 idempotency_key_in_use
+    │   ├── IdempotencyKeyInUse       409 idempotency_key_in_use
+    │   └── NotPinnable               409 not_pinnable
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── IdempotencyKeyReused          422 idempotency_key_reused
@@ -180,3 +182,11 @@ class CsrfFailed(Forbidden):
 
 class LoginLocked(RateLimited):
     code, default_message = "login_locked", "Too many failed logins; try again later."
+
+
+class ThreadClosed(Forbidden):
+    code, default_message = "thread_closed", "This thread is closed to new comments."
+
+
+class NotPinnable(Conflict):
+    code, default_message = "not_pinnable", "Only a published comment that answers no other comment can be pinned."

@@ -105,6 +105,8 @@ class Thread(Base):
     key: Mapped[str] = mapped_column(String(500))
     title: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set by a moderator: the thread takes no new comments (migration 0004).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Comment(Base):
@@ -278,3 +280,34 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# --- Readers' likes and moderators' pins (migration 0004) ---
+
+
+class Like(Base):
+    """A reader's like (点赞) of a published comment; one per reader, named by a keyed hash."""
+
+    __tablename__ = "likes"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "liker_hash", name="uq_likes_comment_liker"),
+        Index("ix_likes_comment_ip", "comment_id", "ip_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    # Keyed hash of the signed-in reader's id, or of the browser token a guest's widget keeps.
+    liker_hash: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # caps likes per address
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Pin(Base):
+    """A comment a moderator pinned (置顶): shown first in its thread, newest pin first."""
+
+    __tablename__ = "pins"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    pinned_by: Mapped[str] = mapped_column(String(100))
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

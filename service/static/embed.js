@@ -21,7 +21,8 @@
 
   var T = {
     "zh-CN": {
-      title: "网友评论", count: "共 {n} 条", sort: "排序", newest: "最新", oldest: "最早", nick: "昵称",
+      title: "网友评论", count: "共 {n} 条", sort: "排序", newest: "最新", oldest: "最早", hot: "热评", nick: "昵称",
+      like: "赞", likes: "点赞，已有 {n} 人赞过", pinned: "置顶", closed: "本文评论已关闭。", e_thread_closed: "本文评论已关闭，不能再发表评论。",
       email: "邮箱（选填，不公开）", text: "评论内容", ph: "说点什么吧……", emoji: "表情", captcha: "验证码",
       captchaImg: "验证码图片", refresh: "换一张", audio: "听语音验证码", submit: "发表评论", busy: "发表中……",
       replyTo: "回复 @{n}", cancelReply: "取消回复", reply: "回复", report: "举报", reported: "已举报", verified: "已登录用户", erased: "该评论已应作者要求删除",
@@ -42,7 +43,8 @@
       e_banned: "您暂时不能发表评论。", e_other: "出错了，请稍后再试。"
     },
     "zh-TW": {
-      title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", nick: "暱稱",
+      title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", hot: "熱評", nick: "暱稱",
+      like: "讚", likes: "按讚，已有 {n} 人按讚", pinned: "置頂", closed: "本文評論已關閉。", e_thread_closed: "本文評論已關閉，無法再發表評論。",
       email: "電子郵件（選填，不公開）", text: "評論內容", ph: "說點什麼吧……", emoji: "表情", captcha: "驗證碼",
       captchaImg: "驗證碼圖片", refresh: "換一張", audio: "聽語音驗證碼", submit: "發表評論", busy: "發表中……",
       replyTo: "回覆 @{n}", cancelReply: "取消回覆", reply: "回覆", report: "檢舉", reported: "已檢舉", verified: "已登入用戶", erased: "該評論已應作者要求刪除",
@@ -63,7 +65,9 @@
       e_banned: "您暫時不能發表評論。", e_other: "發生錯誤，請稍後再試。"
     },
     en: {
-      title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", nick: "Name",
+      title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", hot: "Top", nick: "Name",
+      like: "Like", likes: "Like ({n} so far)", pinned: "Pinned", closed: "Comments are closed.",
+      e_thread_closed: "This thread is closed to new comments.",
       email: "Email (optional, never shown)", text: "Your comment", ph: "Say something…", emoji: "Emoji",
       captcha: "Captcha", captchaImg: "Captcha image", refresh: "New captcha", audio: "Listen to the captcha",
       submit: "Post comment", busy: "Posting…", replyTo: "Replying to @{n}", cancelReply: "Cancel reply", verified: "Signed-in reader", erased: "Removed at its author's request",
@@ -126,17 +130,61 @@
 
   function fmt(s, n) { return String(s).replace("{n}", n); }
 
-  // Comment text with [代码] turned into emoji; every piece is a text node, never parsed as HTML.
-  function rich(text) {
-    var f = document.createDocumentFragment(), re = /\[([^\[\]\s]{1,8})\]/g, last = 0, m;
+  // Comment text as DOM nodes, never parsed as HTML: http(s) URLs become links, [代码] emoji, and @name of the
+  // comment answered (`to`: {id, author}) a link to it; everything else is text.
+  var TOKEN = /(https?:\/\/[^\s<>"'`\\^{|}，。！？；：、（）【】《》「」“”‘’\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+)|\[([^\[\]\s]{1,8})\]|@/gi;
+  function rich(text, to, jump, domains) {
+    var f = document.createDocumentFragment(), re = new RegExp(TOKEN.source, "gi"), last = 0, m, s, n;
     while ((m = re.exec(text))) {
-      if (!CODES[m[1]]) continue;
+      s = m[0]; n = null;
+      if (m[1]) n = link(s = s.replace(/[.,;:!?)\]'*~_-]+$/, ""), domains);
+      else if (m[2]) n = CODES[m[2]] && h("span", { cls: "e", title: s, role: "img", "aria-label": m[2], text: CODES[m[2]] });
+      else if (to && to.id && text.substr(m.index + 1, to.author.length) === to.author) {
+        s = "@" + to.author;
+        n = h("a", { href: "#", cls: "at", text: s, onclick: function (ev) { ev.preventDefault(); jump(to.id); } });
+      }
+      if (!n) continue;
       f.appendChild(document.createTextNode(text.slice(last, m.index)));
-      f.appendChild(h("span", { cls: "e", title: m[0], role: "img", "aria-label": m[1], text: CODES[m[1]] }));
-      last = re.lastIndex;
+      f.appendChild(n);
+      re.lastIndex = last = m.index + s.length;
     }
     f.appendChild(document.createTextNode(text.slice(last)));
     return f;
+  }
+
+  // Only http and https; the site's own domains (and the page's) are followed, others get nofollow.
+  function link(raw, domains) {
+    var u;
+    try { u = new URL(raw); } catch (e) { return null; }
+    // No user:password@ part: "https://bank.example@evil.example" shows one host and goes to another.
+    if (!/^https?:$/.test(u.protocol) || !u.hostname || u.username || u.password) return null;
+    var host = u.hostname.replace(/^www\./, ""), own = domains.concat(location.hostname.replace(/^www\./, "")).some(function (d) {
+      d = String(d).toLowerCase().replace(/^www\./, "");
+      return d && (host === d || host.slice(-d.length - 1) === "." + d);
+    });
+    // A host in other scripts is shown as the browser reads it (punycode), so a look-alike cannot pose as another.
+    return h("a", { href: u.href, rel: own ? "ugc noopener" : "nofollow ugc noopener", target: "_blank",
+      text: /^[\x21-\x7e]*$/.test(raw) ? raw : u.href });
+  }
+
+  // An identicon from the avatar digits the API gives (service/avatars.py draws the same picture).
+  function avatar(d) {
+    var NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg"), hue = parseInt(d.slice(0, 3), 16) % 360,
+      bits = parseInt(d.slice(3, 7), 16);
+    function rect(x, y, w, fill) {
+      var r = document.createElementNS(NS, "rect");
+      [["x", x], ["y", y], ["width", w], ["height", w], ["fill", fill]].forEach(function (a) { r.setAttribute(a[0], a[1]); });
+      svg.appendChild(r);
+    }
+    svg.setAttribute("viewBox", "0 0 7 7"); svg.setAttribute("class", "av"); svg.setAttribute("aria-hidden", "true");
+    rect(0, 0, 7, "hsl(" + hue + ",45%,92%)");
+    for (var i = 0, fg = "hsl(" + hue + ",55%,45%)"; i < 15; i++) {
+      if (!(bits >> (15 - i) & 1)) continue;
+      var col = Math.floor(i / 5), row = i % 5 + 1;
+      rect(col + 1, row, 1, fg);
+      if (col < 2) rect(5 - col, row, 1, fg);
+    }
+    return svg;
   }
 
   function detectLang(el) {
@@ -195,9 +243,10 @@
       title: el.getAttribute("data-moderato-title") || document.title,
       token: el.getAttribute("data-moderato-user-token") || "",
       max: +el.getAttribute("data-moderato-max-length") || 2000,
-      order: el.getAttribute("data-moderato-order") === "oldest" ? "oldest" : "newest",
+      order: /^(oldest|hot)$/.test(el.getAttribute("data-moderato-order")) ? el.getAttribute("data-moderato-order") : "newest",
       comments: [], next: null, done: false, total: 0, shown: PAGE, failed: false, loading: true,
-      replyTo: null, captcha: null, busy: false, mine: [], pollStep: 0, pollTimer: 0, reported: {}
+      replyTo: null, captcha: null, busy: false, mine: [], pollStep: 0, pollTimer: 0, reported: {}, closed: false,
+      domains: [], liked: {}, rt: ""
     };
     S.user = S.token ? decodeUser(S.token) : null;
     var key = "moderato:" + BASE + "|" + (S.site || "default") + "|" + S.thread;
@@ -246,13 +295,21 @@
       try { localStorage.setItem(key, JSON.stringify(S.mine)); } catch (e) { /* private mode: memory only */ }
     }
     try { S.mine = JSON.parse(localStorage.getItem(key) || "[]") || []; } catch (e) { S.mine = []; }
+    // Likes: the comments this browser liked (per site), and the signed token that names this guest (per service).
+    var likedKey = "moderato:liked|" + BASE + "|" + (S.site || "default"), rtKey = "moderato:rt|" + BASE;
+    try { S.liked = JSON.parse(localStorage.getItem(likedKey) || "{}") || {}; S.rt = localStorage.getItem(rtKey) || ""; } catch (e) { /* memory only */ }
+    function keep(k, v) { try { if (v) localStorage.setItem(k, v); else localStorage.removeItem(k); } catch (e) { /* memory only */ } }
 
     // -- reading ---------------------------------------------------------------------------------------
     function fetchPage() {
       var q = "?limit=" + PAGE + "&order=" + S.order + (S.next ? "&after=" + S.next : "");
       var path = S.thread.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
       return api("GET", "/api/threads/" + path + "/comments" + q).then(function (p) {
-        S.total = p.total; S.comments = S.comments.concat(p.comments); S.next = p.next; S.done = !p.next;
+        var seen = {};
+        S.comments.forEach(function (c) { seen[c.id] = 1; });
+        // A hot page follows a ranking that moves as readers like: a comment met twice is shown once.
+        S.total = p.total; S.comments = S.comments.concat(p.comments.filter(function (c) { return !seen[c.id]; }));
+        S.next = p.next; S.done = !p.next; S.domains = p.domains || []; setClosed(!!p.closed);
       }, function (e) {
         if (e.code !== "thread_not_found") throw e;
         S.total = 0; S.done = true;
@@ -282,29 +339,67 @@
       }, function (e) { say(errText(e)); R.more.disabled = false; });
     }
 
-    function sorted() {
-      var list = S.comments.slice();
-      list.sort(function (a, b) { return S.order === "newest" ? b.id - a.id : a.id - b.id; });
-      return list;
+    function setClosed(closed) {
+      S.closed = closed;
+      R.form.hidden = closed; R.closed.hidden = !closed;
     }
 
-    function item(c, parentName, own) {
+    function jump(id) {
+      var li = root.querySelector('li.c[data-id="' + id + '"]');
+      if (!li) return;
+      li.classList.remove("flash"); void li.offsetWidth; li.classList.add("flash");
+      li.setAttribute("tabindex", "-1"); li.focus(); li.scrollIntoView({ block: "nearest" });
+    }
+
+    function toggleLike(c, btn) {
+      if (btn.disabled) return;
+      btn.disabled = true;
+      var on = !S.liked[c.id], body = {};
+      if (S.token) body.user_token = S.token; else if (S.rt) body.reader_token = S.rt;
+      api("POST", "/api/comments/" + c.id + (on ? "/like" : "/unlike"), body).then(function (r) {
+        if (r.reader_token) keep(rtKey, S.rt = r.reader_token);
+        c.likes = r.likes;
+        if (r.liked) S.liked[c.id] = 1; else delete S.liked[c.id];
+        var ids = Object.keys(S.liked);  // the newest 500 are enough to mark the buttons
+        ids.slice(0, ids.length - 500).forEach(function (id) { delete S.liked[id]; });
+        keep(likedKey, JSON.stringify(S.liked));
+        paintLike(c, btn);
+      }, function (e) {
+        if (e.field === "reader_token") keep(rtKey, S.rt = "");
+        var li = btn.closest("li"), msg = li.querySelector(":scope > .err") || li.appendChild(h("p", { cls: "err", role: "alert" }));
+        msg.textContent = errText(e);
+      }).then(function () { btn.disabled = false; });
+    }
+
+    function paintLike(c, btn) {
+      btn.textContent = "👍 " + (c.likes || t.like);
+      btn.setAttribute("aria-pressed", String(!!S.liked[c.id]));
+      btn.setAttribute("aria-label", fmt(t.likes, c.likes || 0));
+    }
+
+    // `to`: the comment answered ({id, author}); `label`: say whom it answers (flattened and own replies).
+    function item(c, to, own, label) {
       var time = h("time", { datetime: c.created_at, "data-ts": c.created_at, title: new Date(c.created_at).toLocaleString(),
         text: ago(c.created_at, t) });
-      var text = h("div", { cls: "text" }, [parentName ? h("span", { cls: "to", text: fmt(t.replyTo, parentName) }) : null]);
+      var text = h("div", { cls: "text" }, [label && to ? (to.id ? h("a", { href: "#", cls: "to", text: fmt(t.replyTo, to.author),
+        onclick: function (ev) { ev.preventDefault(); jump(to.id); } }) : h("span", { cls: "to", text: fmt(t.replyTo, to.author) })) : null]);
       // A tombstone of an author's erased data (it keeps its place so that replies stay under it).
-      text.appendChild(c.erased ? h("em", { text: t.erased }) : rich(c.text));
+      text.appendChild(c.erased ? h("em", { text: t.erased }) : rich(c.text, to, jump, S.domains));
       var li = h("li", { cls: "c" + (own ? " own" : ""), "data-id": c.id }, [
-        h("div", { cls: "meta" }, [h("span", { cls: "author", text: c.author }),
+        h("div", { cls: "meta" }, [c.avatar && /^[0-9a-f]{16}$/.test(c.avatar) ? avatar(c.avatar) : null,
+          h("span", { cls: "author", text: c.author }),
           c.verified ? h("span", { cls: "verified", title: t.verified, "aria-label": t.verified, text: "✓" }) : null,
+          c.pinned ? h("span", { cls: "badge pin", text: t.pinned }) : null,
           time, own ? own : null]), text
       ]);
       if (!own && !c.erased) {
         var box = h("div", { cls: "rbox", hidden: true });
         var rep = h("button", { type: "button", cls: "link", text: S.reported[c.id] ? t.reported : t.report,
           disabled: !!S.reported[c.id], "aria-expanded": "false", onclick: function () { toggleReport(c, box, rep); } });
-        li.appendChild(h("div", { cls: "acts" }, [
-          h("button", { type: "button", cls: "link", text: t.reply, "aria-label": t.reply + " " + c.author,
+        var like = h("button", { type: "button", cls: "link like", onclick: function () { toggleLike(c, like); } });
+        paintLike(c, like);
+        li.appendChild(h("div", { cls: "acts" }, [like,
+          S.closed ? null : h("button", { type: "button", cls: "link", text: t.reply, "aria-label": t.reply + " " + c.author,
             onclick: function () { replyTo(c); } }), rep
         ]));
         li.appendChild(box);
@@ -313,24 +408,24 @@
     }
 
     // Two levels of nesting; replies below that are listed flat, each saying whom it answers.
-    function branch(ul, nodes, depth) {
+    function branch(ul, nodes, depth, parent) {
       nodes.forEach(function (c) {
-        var li = item(c, null);
+        var li = item(c, parent);
         ul.appendChild(li);
         if (!c.replies || !c.replies.length) return;
         if (depth < 2) {
           var sub = h("ul", { cls: "replies" });
-          branch(sub, c.replies, depth + 1);
+          branch(sub, c.replies, depth + 1, c);
           li.appendChild(sub);
         } else {
-          flat(c).forEach(function (p) { ul.appendChild(item(p[0], p[1])); });
+          flat(c).forEach(function (p) { ul.appendChild(item(p[0], p[1], null, true)); });
         }
       });
     }
 
     function flat(c) {
       var out = [];
-      (function walk(n) { n.replies.forEach(function (r) { out.push([r, n.author]); walk(r); }); })(c);
+      (function walk(n) { n.replies.forEach(function (r) { out.push([r, n]); walk(r); }); })(c);
       return out.sort(function (a, b) { return a[0].id - b[0].id; });
     }
 
@@ -338,6 +433,7 @@
       R.count.textContent = fmt(t.count, S.total);
       R.newest.setAttribute("aria-pressed", String(S.order === "newest"));
       R.oldest.setAttribute("aria-pressed", String(S.order === "oldest"));
+      R.hot.setAttribute("aria-pressed", String(S.order === "hot"));
     }
 
     function drawList() {
@@ -345,7 +441,7 @@
       R.list.setAttribute("aria-busy", String(S.loading));
       R.empty.hidden = true; R.more.hidden = true; R.fail.hidden = !S.failed;
       if (S.loading) { R.empty.hidden = false; R.empty.textContent = t.loading; return; }
-      branch(R.list, sorted().slice(0, S.shown), 0);
+      branch(R.list, S.comments.slice(0, S.shown), 0);
       if (!S.failed && !S.comments.length) { R.empty.hidden = false; R.empty.textContent = t.empty; }
       R.more.hidden = S.shown >= S.comments.length && S.done;
       R.more.disabled = false;
@@ -362,7 +458,8 @@
       S.mine.forEach(function (m) {
         var bad = m.status === "rejected" || m.status === "deleted";
         var badge = h("span", { cls: "badge" + (bad ? " bad" : ""), text: bad ? t.rejected : m.status === "held" ? t.held : t.pending });
-        var li = item({ id: m.id, author: m.author, text: m.text, created_at: m.at }, m.parentName, badge);
+        var li = item({ id: m.id, author: m.author, text: m.text, created_at: m.at },
+          m.parentName ? { id: m.parentId, author: m.parentName } : null, badge, true);
         if (bad) {
           // The service's one sentence in the reader's language (the kind of problem, never the matched word).
           li.appendChild(h("p", { cls: "meta", text: (m.reasons && m.reasons.length) ? m.reasons.join(" ") : t.rejectedNote }));
@@ -501,7 +598,7 @@
       api("POST", "/api/comments", body, S.idem.key).then(function (r) {
         S.idem = null;
         S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : body.author, text: text,
-          parentName: S.replyTo && S.replyTo.author, at: new Date().toISOString(), status: r.status || "pending" });
+          parentName: S.replyTo && S.replyTo.author, parentId: S.replyTo && S.replyTo.id, at: new Date().toISOString(), status: r.status || "pending" });
         store(); drawMine();
         R.text.value = ""; count();
         S.replyTo = null; drawReply();
@@ -511,6 +608,7 @@
         newCaptcha();
       }, function (e) {
         showError(e);
+        if (e.code === "thread_closed") return setClosed(true);
         if (!/^(missing_field|field_too_long|invalid_field|identity_invalid)$/.test(e.code)) {
           newCaptcha().then(function () { if (e.code === "captcha_invalid") R.capAnswer.focus(); });
         }
@@ -566,9 +664,10 @@
       R.count = h("span", { cls: "count" });
       R.newest = h("button", { type: "button", text: t.newest, onclick: function () { setOrder("newest"); } });
       R.oldest = h("button", { type: "button", text: t.oldest, onclick: function () { setOrder("oldest"); } });
+      R.hot = h("button", { type: "button", text: t.hot, onclick: function () { setOrder("hot"); } });
       var head = h("div", { cls: "head" }, [
         h("h2", {}, [t.title, R.count]),
-        h("div", { cls: "sort", role: "group", "aria-label": t.sort }, [R.newest, R.oldest])
+        h("div", { cls: "sort", role: "group", "aria-label": t.sort }, [R.hot, R.newest, R.oldest])
       ]);
       R.replyLabel = h("span");
       R.replying = h("div", { cls: "replying", hidden: true }, [R.replyLabel, " ", h("button", { type: "button", cls: "link",
@@ -613,16 +712,17 @@
           h("button", { type: "button", cls: "link", text: t.audio, onclick: playAudio })]),
         R.err, R.note, R.submit
       ]);
+      R.closed = h("p", { cls: "closed", role: "status", text: t.closed, hidden: true });
       R.mine = h("ul", { cls: "mine", "aria-label": t.pending });
       R.list = h("ul", { cls: "list", "aria-label": t.title });
       R.empty = h("p", { cls: "empty" });
       R.fail = h("p", { cls: "err", role: "alert", hidden: true }, [t.loadError + " ",
         h("button", { type: "button", cls: "link", text: t.retry, onclick: function () { load(); } })]);
       R.more = h("button", { type: "button", cls: "more", text: t.more, hidden: true, onclick: more });
-      [R.live, head, R.form, R.mine, R.fail, R.list, R.empty, R.more,
+      [R.live, head, R.form, R.closed, R.mine, R.fail, R.list, R.empty, R.more,
         h("div", { cls: "foot", text: "Moderato" })].forEach(function (n) { wrap.appendChild(n); });
       if (keep) { if (R.author) { R.author.value = keep.a || ""; R.email.value = keep.e || ""; } R.text.value = keep.x; }
-      count(); drawReply(); drawHead(); drawMine(); drawList();
+      setClosed(S.closed); count(); drawReply(); drawHead(); drawMine(); drawList();
       if (S.captcha && S.captcha.id) { R.capImg.src = S.captcha.image; R.capImg.setAttribute("data-captcha-id", S.captcha.id); }
       if (S.captcha && S.captcha.required === false) R.capBox.hidden = R.capLabel.hidden = true;
       if ("IntersectionObserver" in window) {
