@@ -289,10 +289,13 @@ paths:
           schema: {type: integer, minimum: 1, maximum: 200, default: 50}
         - name: order
           in: query
-          schema: {type: string, enum: [oldest, newest], default: oldest}
+          description: >-
+            hot ranks top-level comments by (1 + likes + 2 x direct replies) / (hours + 2)^1.5, and its
+            `next` is an offset; pinned comments lead the first page of every order.
+          schema: {type: string, enum: [oldest, newest, hot], default: oldest}
       responses:
         "200":
-          description: Top-level comments, oldest (or newest) first, each with all its approved replies.
+          description: Top-level comments in the order asked, pinned ones first, each with all its approved replies.
           content:
             application/json:
               schema:
@@ -305,6 +308,9 @@ paths:
                   total: {type: integer, minimum: 0}
                   comments: {type: array, items: {$ref: "#/components/schemas/PublicComment"}}
                   next: {type: [string, "null"], pattern: "^[0-9]+$"}
+                  order: {type: string, enum: [oldest, newest, hot]}
+                  closed: {type: boolean, description: The thread takes no new comments.}
+                  domains: {type: array, items: {type: string}, description: The site's own domains (links without nofollow).}
         "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/ServiceUnavailable"}
@@ -347,6 +353,35 @@ paths:
     $ref: "#/components/pathItems/Decision"
   /api/moderation/comments/{comment_id}/hold:
     $ref: "#/components/pathItems/Decision"
+  /api/comments/{comment_id}/like:
+    $ref: "#/components/pathItems/Like"
+  /api/comments/{comment_id}/unlike:
+    $ref: "#/components/pathItems/Like"
+  /api/avatars/{digits}.svg:
+    get:
+      tags: [readers]
+      operationId: getAvatar
+      summary: The identicon of a comment's avatar digits, drawn by the service.
+      parameters:
+        - name: digits
+          in: path
+          required: true
+          schema: {type: string}
+      responses:
+        "200":
+          description: An SVG picture.
+          content:
+            image/svg+xml:
+              schema: {type: string}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /api/moderation/comments/{comment_id}/pin:
+    $ref: "#/components/pathItems/Pin"
+  /api/moderation/comments/{comment_id}/unpin:
+    $ref: "#/components/pathItems/Pin"
+  /api/moderation/threads/close:
+    $ref: "#/components/pathItems/ThreadClosing"
+  /api/moderation/threads/open:
+    $ref: "#/components/pathItems/ThreadClosing"
   /api/moderation/bulk:
     post:
       tags: [moderation]
@@ -528,6 +563,105 @@ components:
       required: true
       schema: {$ref: "#/components/schemas/Id"}
   pathItems:
+    Like:
+      post:
+        tags: [readers]
+        summary: Like a published comment (one like per reader), or withdraw the like.
+        parameters:
+          - $ref: "#/components/parameters/comment_id"
+          - $ref: "#/components/parameters/site"
+        requestBody:
+          required: false
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  site: {type: string, maxLength: 100}
+                  user_token: {type: string, description: A signed-in reader's token from the host site.}
+                  reader_token: {type: string, description: The browser token a guest's first like returned.}
+        responses:
+          "200":
+            description: The comment's like count and whether this reader likes it.
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [id, likes, liked]
+                  additionalProperties: false
+                  properties:
+                    id: {$ref: "#/components/schemas/Id"}
+                    likes: {type: integer, minimum: 0}
+                    liked: {type: boolean}
+                    reader_token: {type: string, description: A guest's new browser token, to send with later likes.}
+          "400": {$ref: "#/components/responses/BadRequest"}
+          "403": {$ref: "#/components/responses/Forbidden"}
+          "404": {$ref: "#/components/responses/NotFound"}
+          "413": {$ref: "#/components/responses/PayloadTooLarge"}
+          "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+          "429": {$ref: "#/components/responses/RateLimited"}
+          "503": {$ref: "#/components/responses/ServiceUnavailable"}
+    Pin:
+      post:
+        tags: [moderation]
+        summary: Pin (置顶) a published top-level comment, or unpin it; audit-logged.
+        security: [{moderatorToken: []}, {consoleSession: []}]
+        parameters:
+          - $ref: "#/components/parameters/comment_id"
+        responses:
+          "200":
+            description: The comment and whether it is pinned now.
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [id, pinned]
+                  additionalProperties: false
+                  properties:
+                    id: {$ref: "#/components/schemas/Id"}
+                    pinned: {type: boolean}
+          "401": {$ref: "#/components/responses/Unauthorized"}
+          "403": {$ref: "#/components/responses/Forbidden"}
+          "404": {$ref: "#/components/responses/NotFound"}
+          "409": {$ref: "#/components/responses/Conflict"}
+          "503": {$ref: "#/components/responses/ServiceUnavailable"}
+    ThreadClosing:
+      post:
+        tags: [moderation]
+        summary: Close a thread to new comments (its comments stay published), or open it again; audit-logged.
+        security: [{moderatorToken: []}, {consoleSession: []}]
+        parameters:
+          - $ref: "#/components/parameters/site"
+        requestBody:
+          required: true
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [thread]
+                properties:
+                  thread: {type: string, minLength: 1, maxLength: 500}
+                  site: {type: string, maxLength: 100}
+        responses:
+          "200":
+            description: The thread and whether it is closed now.
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [thread, site, closed]
+                  additionalProperties: false
+                  properties:
+                    thread: {type: string}
+                    site: {type: string}
+                    closed: {type: boolean}
+          "400": {$ref: "#/components/responses/BadRequest"}
+          "401": {$ref: "#/components/responses/Unauthorized"}
+          "403": {$ref: "#/components/responses/Forbidden"}
+          "404": {$ref: "#/components/responses/NotFound"}
+          "413": {$ref: "#/components/responses/PayloadTooLarge"}
+          "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+          "503": {$ref: "#/components/responses/ServiceUnavailable"}
     Decision:
       post:
         tags: [moderation]
@@ -630,6 +764,9 @@ components:
           description: Present and true when its author's data was erased (empty text and author).
         text: {type: string}
         created_at: {type: string, format: date-time}
+        likes: {type: integer, minimum: 0}
+        avatar: {type: string, pattern: "^[0-9a-f]{16}$", description: Digits of the author's identicon.}
+        pinned: {type: boolean}
         replies: {type: array, items: {$ref: "#/components/schemas/PublicComment"}}
     QueuedComment:
       type: object
