@@ -6,6 +6,7 @@ from alembic import context
 from service.config import Config
 from service.db import make_engine
 from service.models import Base
+import service.imports.models  # noqa: F401  (the import mapping's table, for autogenerate)
 
 target_metadata = Base.metadata
 

@@ -1,5 +1,7 @@
-"""Command line: `python -m service run | migrate | create-api-key | create-user`."""
+"""Command line: `python -m service run | migrate | create-api-key | create-user | privacy | import | export`."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -105,6 +107,76 @@ def privacy_command(action: str, site_name: str | None, email: str | None, user_
         raise click.ClickException(err.message) from err
     finally:
         db.dispose()
+
+
+@cli.command("import")
+@click.option("--from", "source", required=True,
+              type=click.Choice(["disqus", "wordpress", "isso", "waline", "twikoo", "artalk", "moderato"]),
+              help="The system the file was exported from (moderato: this service's JSON export).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "site_name", required=True, help="Site to import into; created if it does not exist.")
+@click.option("--moderate", is_flag=True, help="Store approved and held comments pending and queue them for the filters.")
+@click.option("--dry-run", is_flag=True, help="Print what would be imported, per thread and status; change nothing.")
+def import_command(source: str, file: Path, site_name: str, moderate: bool, dry_run: bool) -> None:
+    """Import another system's export file into a site; a second run adds only what is new."""
+    from service.db import Database
+    from service.imports.importer import READERS, plan_import, write_import
+    from service.imports.records import ImportFormatError
+    from service.migrate import upgrade
+    from service.redis_conn import connect
+
+    config = Config.from_env().ensure_secret_key()
+    upgrade(config.resolved_database_url())
+    db = Database(config)
+    try:
+        try:
+            plan = plan_import(db, source, site_name, READERS[source](file), moderate=moderate)
+        except (ImportFormatError, ValueError, KeyError, OSError) as err:
+            raise click.ClickException(f"{file}: {err}") from err
+        click.echo(plan.summary())
+        if dry_run:
+            click.echo("dry run: nothing was written")
+            return
+        # Without REDIS_URL (an embedded Redis) pending comments are queued by the reconciler once the
+        # service runs, and cached thread pages expire on their own (THREAD_CACHE_TTL).
+        redis = connect(config.redis_url) if config.redis_url else None
+        result = write_import(db, config, plan, redis, actor=_command_line_actor())
+        click.echo(f"written: {result.written} comments in {result.threads} threads"
+                   + (f"; queued for the filters: {result.queued}" if plan.moderate else ""))
+        if plan.moderate and result.queued < plan.totals().get("pending", 0):
+            click.echo("the comments not queued now are queued by the reconciler when the service runs")
+    finally:
+        db.dispose()
+
+
+@cli.command("export")
+@click.option("--site", "site_name", required=True, help="Site to export.")
+@click.option("--format", "fmt", type=click.Choice(["json", "wxr"]), default="json", show_default=True,
+              help="json: Moderato's own format (import it with --from moderato); wxr: WordPress's importer.")
+@click.option("--base-url", default=None, help="WXR only: the articles' origin, e.g. https://news.example.com "
+              "(default: the site's first allowed origin).")
+def export_command(site_name: str, fmt: str, base_url: str | None) -> None:
+    """Write every comment of a site, whatever its status, to standard output."""
+    from service.db import Database
+    from service.exceptions import ModeratoError
+    from service.imports.export import export_json, export_wxr
+
+    config = Config.from_env()
+    db = Database(config)
+    try:
+        pieces = export_json(db, site_name) if fmt == "json" else export_wxr(db, site_name, base_url)
+        for piece in pieces:
+            click.echo(piece, nl=False)
+    except ModeratoError as err:
+        raise click.ClickException(err.message) from err
+    finally:
+        db.dispose()
+
+
+def _command_line_actor() -> str:
+    import getpass
+
+    return f"command-line:{getpass.getuser()}"[:100]
 
 
 @cli.command("config-table")

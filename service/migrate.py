@@ -15,5 +15,7 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 
 def upgrade(database_url: str) -> None:
-    """Bring the database schema up to the latest revision."""
-    command.upgrade(alembic_config(database_url), "head")
+    """Bring the database schema up to the latest revision of every branch."""
+    # "heads", not "head": revisions made on separate branches (imports_0001 beside 0004) each apply
+    # until a merge revision joins them.
+    command.upgrade(alembic_config(database_url), "heads")

@@ -51,3 +51,13 @@ def test_compose_commands_exist_here():
     for option in ("--interface", "--blocking-threads", "--respawn-failed-workers"):
         assert option in services["web"]["command"] and option in granian.stdout
     assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "wsgi.py").exists()
+
+
+def test_env_example_names_every_variable_compose_reads_and_only_real_settings():
+    import re
+
+    example = (PROJECT_ROOT / ".env.example").read_text()
+    given = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
+    read = set(re.findall(r"\$\{([A-Z_]+)", (PROJECT_ROOT / "docker-compose.yml").read_text()))
+    assert read == given
+    assert given <= {var for var, *_ in ENVIRONMENT}
