@@ -114,8 +114,12 @@ TEXT: dict[str, dict[str, str]] = {
         "reason.score.passed": "{score} {value} ≥ 阈值 {threshold}",
         "reason.classifier.names_group": "提及群体：{groups}",
         "reason.ban.applied": "封禁 #{ban}（{by}）", "reason.ban.shadow": "影子封禁 #{ban}（{by}）",
+        "reason.text": "{text}",
     },
 }
+# Chinese has no plural: English's one-of variants read as the general sentence.
+TEXT["zh-CN"].update({key: TEXT["zh-CN"][key.removesuffix(".one")] for key in TEXT["en"]
+                      if key.endswith(".one") and key not in TEXT["zh-CN"]})
 
 # Parameters whose values are codes, rendered through the table under this prefix.
 _CODED = {"category": "category.", "action": "action.", "score": "score.", "who": "who."}
