@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -146,8 +147,10 @@ def audit_note(entry: dict[str, Any]) -> str:
     """Return an audit entry's note: a moderator's words as written, an event's details in the console's language."""
     details = entry.get("details")
     if details is None:
+        # The notes the service writes itself (a take-down, a ban's rejections) are codes; a moderator's are text.
         note = entry.get("note") or ""
-        return t("note_reported") if note == "reported" else note
+        banned = re.fullmatch(r"ban #(\d+)", note)
+        return t("note_reported") if note == "reported" else tf("target_ban", name=banned[1]) if banned else note
     shown = []
     for key, value in sorted(details.items()):
         if value is True:
@@ -395,7 +398,7 @@ def queue() -> str:
 
 
 def _filter_names() -> list[str]:
-    return list(_config().filters) + ["classifier", "ban"]
+    return list(dict.fromkeys([*_config().filters, "classifier", "ban"]))
 
 
 @console.post("/comments/<int:comment_id>/<action>")

@@ -263,7 +263,7 @@ TEXT: dict[str, dict[str, str]] = {
         "users": "账号", "role": "角色", "sites_allowed": "站点（不选即全部站点）",
         "create_user": "创建账号", "first_password": "初始密码（只显示一次）",
         "disable": "停用", "enable": "启用", "disabled": "已停用",
-        "learning": "标注样本", "export": "导出（JSON lines）",
+        "learning": "标注样本", "export": "导出（JSON 行格式）",
         "forbidden": "你无权执行此操作。", "error": "错误", "back": "返回",
         "done": "完成。", "saved": "已保存。", "keep": "保留",
         "rate_limits": "频率限制（超出返回 429；留空：使用所示默认值；0：不限）",

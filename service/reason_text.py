@@ -134,9 +134,12 @@ def name(language: str, kind: str, code: str) -> str:
     """Return the display name of a code of a kind (filter, action, category, label, field) in `language`."""
     if kind == "label" and code.startswith("group:"):
         return word(language, "label.group").format(name=code.removeprefix("group:"))
-    key = f"{kind}.{code}"
-    found = TEXT.get(language, {}).get(key) or TEXT["en"].get(key)
-    return found if found is not None else code
+    # A span's label is what it matched: a contact kind, a repetition, or a word list's category.
+    for key in (f"{kind}.{code}", f"category.{code}") if kind == "label" else (f"{kind}.{code}",):
+        found = TEXT.get(language, {}).get(key) or TEXT["en"].get(key)
+        if found is not None:
+            return found
+    return code
 
 
 def _joined(language: str, values: Any, kind: str | None = None) -> str:
