@@ -533,7 +533,8 @@ def _bans_page(principal: Principal, sites: list[Site], prefill: Any, error: str
                 raise NotFound("No such comment.")
             comment, thread, site = row
             require_site(principal, site.id)
-            target = {"id": comment.id, "site_id": site.id, "author": comment.author, "text": comment.text, "ip_hash": comment.ip_hash,
+            target = {"id": comment.id, "site_id": site.id, "author": comment.author, "text": comment.text,
+                      "ip_hash": comment.ip_hash,
                       "site": site.name, "thread": thread.title or thread.key, "created_at": comment.created_at,
                       "verified": comment.user_id is not None}
     return render_template("console/bans.html", bans=rows, sites=sites, names={s.id: s.name for s in sites},

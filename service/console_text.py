@@ -160,6 +160,7 @@ TEXT: dict[str, dict[str, str]] = {
         "rate_default": "Default",
         # Codes the console shows by name: roles, languages, report reasons, audit actions and details.
         "role_admin": "admin", "role_moderator": "moderator", "email": "E-mail",
+        "reason_colon": ":", "reason_sep": "; ",
         "lang_name_en": "English", "lang_name_zh-CN": "简体中文", "login_language": "Language",
         "report_reason_spam": "spam", "report_reason_abuse": "abuse", "report_reason_other": "other",
         "audit_decide": "decision", "audit_site.create": "site created", "audit_site.settings": "site settings saved",
@@ -354,6 +355,7 @@ TEXT: dict[str, dict[str, str]] = {
         "mode_default": "默认：由过滤器决定。", "captcha_default": "默认：总是。",
         "rate_default": "默认",
         "role_admin": "管理员", "role_moderator": "审核员", "email": "电子邮件",
+        "reason_colon": "：", "reason_sep": "；",
         "lang_name_en": "English", "lang_name_zh-CN": "简体中文", "login_language": "语言",
         "report_reason_spam": "垃圾广告", "report_reason_abuse": "辱骂", "report_reason_other": "其他",
         "audit_decide": "审核决定", "audit_site.create": "创建站点", "audit_site.settings": "保存站点设置",

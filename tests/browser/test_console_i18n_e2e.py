@@ -125,7 +125,6 @@ def test_the_chinese_console_shows_no_english_outside_user_content(app, client, 
     run_worker()
     client.post(f"/api/comments/{published}/reports", json={"reason": "abuse", "text": "人身攻击"})
     with app.extensions["moderato.db"].read() as session:
-        statuses = {row.id: row.status for row in session.execute(select(Comment.id, Comment.status))}
         filters = {v.filter for c in session.scalars(select(Comment)) for v in c.verdicts if v.action != "allow"}
     assert {"length", "repetition", "links", "contact", "wordlist", "flood", "classifier", "ban"} <= filters
     user_words = _words_of(*(f.get("text", "") + " " + f.get("author", "") for f in comments.values()),
