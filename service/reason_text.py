@@ -108,7 +108,7 @@ TEXT: dict[str, dict[str, str]] = {
         "reason.flood.gibberish": "{share} 的字母是乱码",
         "reason.flood.repeated_word": "「{word}」一词占全部词语的 {share}",
         "reason.flood.few_characters": "{length} 个字符中只有 {distinct} 种",
-        "reason.flood.skipped": "未做重复和频率检查：{error}",
+        "reason.flood.skipped": "未做重复和频率检查：Redis 出错（{error}）",
         "reason.flood.skipped.no_redis": "未做重复和频率检查：没有 Redis",
         "reason.flood.duplicate": "相同内容在 {minutes} 分钟内于 {threads} 篇文章下发了 {count} 次",
         "reason.flood.rate": "{who}在 {minutes} 分钟内发了 {count} 条评论（最多 {max} 条）",
