@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import reader_reasons
+from service.reason_text import reason
 from service.exceptions import InvalidField, NotFound
 from service.models import Ban, Comment, CommentStatus, ModerationAction, Thread, VerdictRecord, utcnow
 
@@ -77,9 +78,9 @@ def apply_ban(session: Session, comment_id: int, ban: Ban) -> bool:
     )
     if result.rowcount != 1:
         return False
-    label = "shadow ban" if ban.shadow else "ban"
+    found = reason("ban.shadow" if ban.shadow else "ban.applied", ban=ban.id, by=ban.created_by)
     session.add(VerdictRecord(comment_id=comment_id, filter="ban", action="reject", score=1.0,
-                              reasons=[f"{label} #{ban.id} by {ban.created_by}"], spans=[], created_at=now))
+                              reasons=[found], spans=[], created_at=now))
     return True
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint, Flask, Response, current_app, flash, g, get_flashed_messages, jsonify, redirect, render_template,
     request, session, url_for,
 )
+from markupsafe import Markup
 from sqlalchemy import select
 
 from service.accounts import (
@@ -22,6 +25,7 @@ from service.accounts import (
 from service.bans import BanRequest, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
 from service.config import Config
+from service import reason_text
 from service.console_text import LANGUAGES, SCRIPT_KEYS, pick_language, translate
 from service.db import get_db
 from service.decisions import decide, decide_many, expected_status
@@ -39,11 +43,15 @@ from service.redis_conn import get_redis
 from service.review import (
     AuditFilter, QueueFilter, audit_entries, dismiss_reports, queue_items, record_event, report_groups,
 )
-from service.site_settings import THRESHOLD_KEYS, THRESHOLD_SETTINGS
+from service.site_settings import (
+    THRESHOLD_KEYS, THRESHOLD_SETTINGS, TIMEZONE_KEY, default_timezone, site_timezone, valid_timezone, zone_label,
+)
 
 console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                     static_folder="static")
 
+LANGUAGE_COOKIE = "console_lang"
+SESSION_LANGUAGE = "console_language"
 _DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTED, "delete": CommentStatus.DELETED}
 _QUEUE_STATUSES = ("held", "pending", "review", "approved", "rejected")
 _NAMED_REFUSALS = 5  # comments of a bulk decision refused, named one message each; more are summed up
@@ -88,8 +96,16 @@ def _language() -> str:
     principal = g.get("principal")
     if principal is not None and principal.via == "session":
         return principal.language
-    return pick_language(request.args.get("lang") or request.cookies.get("console_lang"),
-                         request.headers.get("Accept-Language"), _config().console_language)
+    return pick_language(_chosen_language(), request.headers.get("Accept-Language"), _config().console_language)
+
+
+def _chosen_language() -> str | None:
+    # A language the moderator picked on the sign-in page (?lang=, then the form), or earlier (the cookie).
+    for value in (request.args.get("lang"), request.form.get("language") if request.method == "POST" else None,
+                  request.cookies.get(LANGUAGE_COOKIE), session.get(SESSION_LANGUAGE)):
+        if value in LANGUAGES:
+            return value
+    return None
 
 
 @console.app_template_global()
@@ -102,6 +118,111 @@ def t(key: str) -> str:
 def tf(key: str, **params: Any) -> str:
     """Return interface text in the console's language with its `{name}` fields filled in."""
     return translate(_language(), key).format(**params)
+
+
+@console.app_template_global()
+def reason_sentence(reason: Any) -> str:
+    """Return a filter's stored reason as a sentence in the console's language (old English ones as they are)."""
+    return reason_text.render(reason, _language())
+
+
+@console.app_template_global()
+def code_name(kind: str, code: Any) -> str:
+    """Return the display name of a filter, action, word category, span label or field in the console's language."""
+    return reason_text.name(_language(), kind, str(code))
+
+
+@console.app_template_global()
+def audit_target(target: str) -> str:
+    """Return an audit event's target ("site:news", "word:傻逼") in the console's language."""
+    kind, sep, rest = (target or "").partition(":")
+    key = f"target_{kind}"
+    if not sep or translate(_language(), key) == key:
+        return target
+    return tf(key, name=rest)
+
+
+@console.app_template_global()
+def audit_note(entry: dict[str, Any]) -> str:
+    """Return an audit entry's note: a moderator's words as written, an event's details in the console's language."""
+    details = entry.get("details")
+    if details is None:
+        # The notes the service writes itself (a take-down, a ban's rejections) are codes; a moderator's are text.
+        note = entry.get("note") or ""
+        banned = re.fullmatch(r"ban #(\d+)", note)
+        return t("note_reported") if note == "reported" else tf("target_ban", name=banned[1]) if banned else note
+    shown = []
+    for key, value in sorted(details.items()):
+        if value is True:
+            value = t("yes")
+        elif key == "mode":
+            value = t(f"mode_{value}")
+        elif key == "captcha":
+            value = t(f"captcha_{value}")
+        elif key in ("action", "category"):
+            value = code_name(key, value)
+        elif key == "role":
+            value = t(f"role_{value}")
+        shown.append(f"{t('detail_' + key)}={value}")
+    return t("detail_sep").join(shown)
+
+
+def _code_text(code: str | None, message: str | None) -> str:
+    key = f"error_{code}"
+    if _language() != "en" and translate(_language(), key) != key:
+        return t(key)
+    return message or code or ""
+
+
+def _zones() -> dict[int, ZoneInfo]:
+    """Return every site's time zone by id, read once per request."""
+    if "site_zones" not in g:
+        language = _config().console_language
+        with get_db().read() as db_session:
+            g.site_zones = {site_id: site_timezone(settings, language)
+                            for site_id, settings in db_session.execute(select(Site.id, Site.settings))}
+    return g.site_zones
+
+
+def _zone(site_id: int | None) -> ZoneInfo:
+    """Return a site's time zone; without a site, the zone all the sites share, else the console default."""
+    zones = _zones()
+    if site_id is not None and site_id in zones:
+        return zones[site_id]
+    shared = set(zones.values())
+    if len(shared) == 1:
+        return shared.pop()
+    return ZoneInfo(default_timezone(_config().console_language))
+
+
+@console.app_template_global()
+def local_time(when: datetime | None, site_id: int | None = None, fmt: str = "%Y-%m-%d %H:%M") -> Markup:
+    """Return a <time> element showing `when` in the site's time zone, labelled with its offset ("UTC+8")."""
+    if when is None:
+        return Markup("")
+    zone = _zone(site_id)
+    local = when.astimezone(zone)
+    return Markup('<time datetime="{}" title="{}">{} {}</time>').format(
+        when.isoformat(), zone.key, local.strftime(fmt), zone_label(zone, when))
+
+
+def _error_text(err: ModeratoError) -> str:
+    """Say in the console's language what went wrong (the exception's own text is English, for the API)."""
+    reason = str(err.details.get("reason") or "")
+    for key in (f"error_{reason}", reason) if reason else ():
+        if translate(_language(), key) != key:
+            return t(key)
+    field_name = err.details.get("field")
+    if err.code == "invalid_field" and field_name:
+        label = translate(_language(), f"fieldname_{field_name}")
+        if label != f"fieldname_{field_name}":
+            return tf("error_invalid_field_named", field=label)
+    if _language() == "en":
+        return err.message
+    key = f"error_{err.code}"
+    if translate(_language(), key) != key:
+        return t(key)
+    return t(f"error_{type(err).__mro__[1].code}") if hasattr(type(err).__mro__[1], "code") else t("error")
 
 
 def _notify(key: str, kind: str = "ok", **params: Any) -> None:
@@ -146,7 +267,7 @@ def _console_error(err: ModeratoError):  # type: ignore[no-untyped-def]
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return err.to_dict(), err.status
-    return render_template("console/error.html", error=err), err.status
+    return render_template("console/error.html", error=err, error_text=_error_text(err)), err.status
 
 
 def _moderator(site_id: int | None = None) -> Principal:
@@ -213,14 +334,30 @@ def login():  # type: ignore[no-untyped-def]
         except Unauthorized:
             error, status = "login_failed", 401
         else:
+            # The language the sign-in page was read in (or was switched to there) is the account's from now on.
+            language = _language()
+            with get_db().write() as db_session:
+                account = db_session.get(User, user_id)
+                if account is not None and account.language != language:
+                    account.language = language
             # A new session on sign-in, so a session id planted before it is worth nothing.
             session.clear()
             session[SESSION_USER] = user_id
             session[SESSION_STAMP] = stamp
+            session[SESSION_LANGUAGE] = language
             session.permanent = True
             csrf_token()
-            return _back(url_for("console.queue"))
-    return render_template("console/login.html", error=error, next=request.values.get("next", "")), status
+            return _language_cookie(_back(url_for("console.queue")), language)
+    page = render_template("console/login.html", error=error, next=request.values.get("next", ""))
+    chosen = _chosen_language()
+    return _language_cookie(Response(page, status), chosen) if chosen else (page, status)
+
+
+def _language_cookie(response: Response, language: str) -> Response:
+    # Kept for the next sign-in page too, after signing out.
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, path="/console", httponly=True,
+                        samesite="Lax", secure=_config().session_cookie_secure)
+    return response
 
 
 @console.post("/logout")
@@ -261,7 +398,7 @@ def queue() -> str:
 
 
 def _filter_names() -> list[str]:
-    return list(_config().filters) + ["classifier", "ban"]
+    return list(dict.fromkeys([*_config().filters, "classifier", "ban"]))
 
 
 @console.post("/comments/<int:comment_id>/<action>")
@@ -320,7 +457,7 @@ def bulk() -> Response:
         if outcome.error == "stale_decision":
             _notify("stale_decision", "error", id=outcome.comment_id, status=outcome.current_status or "")
         else:
-            _notify("bulk_failed", "error", id=outcome.comment_id, error=outcome.message or outcome.error)
+            _notify("bulk_failed", "error", id=outcome.comment_id, error=_code_text(outcome.error, outcome.message))
     return _back(url_for("console.queue"))
 
 
@@ -396,7 +533,8 @@ def _bans_page(principal: Principal, sites: list[Site], prefill: Any, error: str
                 raise NotFound("No such comment.")
             comment, thread, site = row
             require_site(principal, site.id)
-            target = {"id": comment.id, "author": comment.author, "text": comment.text, "ip_hash": comment.ip_hash,
+            target = {"id": comment.id, "site_id": site.id, "author": comment.author, "text": comment.text,
+                      "ip_hash": comment.ip_hash,
                       "site": site.name, "thread": thread.title or thread.key, "created_at": comment.created_at,
                       "verified": comment.user_id is not None}
     return render_template("console/bans.html", bans=rows, sites=sites, names={s.id: s.name for s in sites},
@@ -652,8 +790,8 @@ def stats() -> str:
     from service.statistics import collect, render_charts
 
     with get_db().read() as db_session:
-        figures = collect(db_session, principal.allowed_sites(), site_id, days=30)
-    charts = render_charts(figures, lambda key: translate(_language(), key))
+        figures = collect(db_session, principal.allowed_sites(), site_id, days=30, zone=_zone(site_id))
+    charts = render_charts(figures, lambda key: translate(_language(), key), lambda name: code_name("filter", name))
     return render_template("console/stats.html", figures=figures, charts=charts, sites=sites, site_id=site_id)
 
 
@@ -695,6 +833,7 @@ def _sites_page(sites: list[Site], site: Site | None, new_key: str | None = None
     page = render_template("console/sites.html", sites=sites, site=site, keys=keys, new_key=new_key,
                            thresholds=THRESHOLD_SETTINGS, captcha_policies=CAPTCHA_POLICIES, rate_limits=LIMIT_SPECS,
                            default_max_links=_config().max_links, form=form,
+                           default_zone=default_timezone(_config().console_language),
                            error_field=error.details.get("field") if error else None,
                            error_text=_setting_error(error) if error else None)
     return page, 400 if error else 200
@@ -714,6 +853,8 @@ def _setting_error(err: InvalidField) -> str:
         return t("err_origins")
     if name in ("mode", "captcha"):
         return t("err_choice")
+    if name == TIMEZONE_KEY:
+        return t("err_timezone")
     return tf("err_setting_number", label=_setting_label(name))
 
 
@@ -726,7 +867,8 @@ def create_site() -> Response:
     if not 1 <= len(name) <= 100:
         raise InvalidField("A site name is 1 to 100 characters.", field="name")
     with get_db().write() as db_session:
-        site = Site(name=name, origins=[], settings={}, created_at=utcnow())
+        # A new site keeps the time zone of the language its creator works in (Beijing time for zh-CN).
+        site = Site(name=name, origins=[], settings={TIMEZONE_KEY: default_timezone(_language())}, created_at=utcnow())
         db_session.add(site)
         db_session.flush()
         record_event(db_session, principal.username, "site.create", site.id, f"site:{name}")
@@ -785,12 +927,19 @@ def _save_settings(principal: Principal, site_id: int, form: Any) -> None:
             raise InvalidField("An origin looks like https://news.example.com.", field="origins")
         origins.append(line)
     rates = parse_rate_settings(form)
+    zone = (form.get(TIMEZONE_KEY) or "").strip()
+    if zone and not valid_timezone(zone):
+        raise InvalidField("A time zone is an IANA name such as Asia/Shanghai or UTC.", field=TIMEZONE_KEY)
     with get_db().write() as db_session:
         site = db_session.get(Site, site_id)
         if site is None:
             raise NotFound("No such site.")
         settings = dict(site.settings or {})
         settings.update(mode=mode, captcha=captcha, trust_after=_int(form.get("trust_after"), "trust_after") or 0)
+        if zone:
+            settings[TIMEZONE_KEY] = zone
+        else:
+            settings.pop(TIMEZONE_KEY, None)
         max_links = _int(form.get("max_links"), "max_links")
         if max_links is None:
             settings.pop("max_links", None)
@@ -907,7 +1056,7 @@ def change_password() -> Response:
         throttle.check(user.username, ip_hash)
         if not verify_password(user.password_hash, (request.form.get("current_password") or "")[:1000]):
             throttle.failed(user.username, ip_hash)
-            raise Forbidden(translate(_language(), "current_password_wrong"))
+            raise Forbidden("The current password is wrong.", reason="current_password_wrong")
         set_password(db_session, user, request.form.get("password") or "")
         db_session.flush()
         stamp = session_stamp(_config().secret_key, user)
@@ -927,7 +1076,8 @@ def change_language() -> Response:
         user = db_session.get(User, principal.user_id or -1)
         if user is not None:
             user.language = language
-    return _back(url_for("console.account"))
+    session[SESSION_LANGUAGE] = language
+    return _language_cookie(_back(url_for("console.account")), language)
 
 
 @console.get("/users")
@@ -957,7 +1107,7 @@ def add_user() -> str:
     if not principal.can_grant(site_ids):
         # Only an admin of every site may create an account of every site (no sites ticked).
         raise Forbidden("Choose sites you administer; only an admin of every site may create an account "
-                        "of every site.")
+                        "of every site.", reason="grant_own_sites")
     with get_db().write() as db_session:
         user, password = create_user(db_session, request.form.get("username") or "", UserRole(role), site_ids,
                                      email=(request.form.get("email") or "").strip() or None)
@@ -975,9 +1125,9 @@ def toggle_user(user_id: int) -> Response:
         if user is None:
             raise NotFound("No such account.")
         if user.id == principal.user_id:
-            raise Forbidden("You cannot disable your own account.")
+            raise Forbidden("You cannot disable your own account.", reason="cannot_disable_self")
         if not principal.can_grant(user.site_ids or []):
-            raise Forbidden("You may only manage accounts limited to sites you administer.")
+            raise Forbidden("You may only manage accounts limited to sites you administer.", reason="manage_own_sites")
         user.disabled_at = None if user.disabled_at else utcnow()
         record_event(db_session, principal.username, "user.disable" if user.disabled_at else "user.enable",
                      None, f"user:{user.username}")

@@ -1,6 +1,8 @@
 """The moderator console's interface text: one table per language (en and zh-CN)."""
 from __future__ import annotations
 
+from service import reason_text
+
 LANGUAGES = ("en", "zh-CN")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -156,6 +158,62 @@ TEXT: dict[str, dict[str, str]] = {
         "trust_default": "0 (never)",
         "mode_default": "Default: the filters decide.", "captcha_default": "Default: always.",
         "rate_default": "Default",
+        # Codes the console shows by name: roles, languages, report reasons, audit actions and details.
+        "role_admin": "admin", "role_moderator": "moderator", "email": "E-mail",
+        "reason_colon": ":", "reason_sep": "; ",
+        "lang_name_en": "English", "lang_name_zh-CN": "简体中文", "login_language": "Language",
+        "report_reason_spam": "spam", "report_reason_abuse": "abuse", "report_reason_other": "other",
+        "audit_decide": "decision", "audit_site.create": "site created", "audit_site.settings": "site settings saved",
+        "audit_key.create": "API key created", "audit_key.revoke": "API key revoked",
+        "audit_ban.create": "ban", "audit_ban.lift": "ban lifted", "audit_words.save": "word saved",
+        "audit_words.remove": "word removed", "audit_reports.dismiss": "reports dismissed",
+        "audit_token.create": "token created", "audit_token.revoke": "token revoked",
+        "audit_password.change": "password changed", "audit_user.create": "account created",
+        "audit_user.disable": "account disabled", "audit_user.enable": "account enabled",
+        "target_site": "site {name}", "target_key": "key {name}", "target_ban": "ban #{name}",
+        "target_word": "word “{name}”", "target_comment": "comment #{name}", "target_token": "token {name}",
+        "target_user": "account {name}",
+        "detail_mode": "mode", "detail_captcha": "captcha", "detail_origins": "origins", "detail_reports": "reports",
+        "detail_author": "author", "detail_ip": "IP", "detail_hours": "hours", "detail_shadow": "shadow",
+        "detail_reject_past": "past comments rejected", "detail_action": "action", "detail_category": "category",
+        "detail_severity": "severity", "detail_role": "role", "yes": "yes", "detail_sep": ", ",
+        "note_reported": "taken down after reports",
+        # Statistics.
+        "hits": "hits", "age_lt_1h": "<1 h", "age_1_6h": "1-6 h", "age_6_24h": "6-24 h", "age_1_3d": "1-3 days",
+        "age_gt_3d": ">3 days",
+        # Error pages and the script's error messages, by error code.
+        "error_bad_request": "The request is not valid.", "error_invalid_field": "A value is not valid.",
+        "error_invalid_field_named": "{field}: the value is not valid.",
+        "error_missing_field": "A required value is missing.", "error_field_too_long": "A value is too long.",
+        "error_unauthorized": "Please sign in.", "error_forbidden": "You may not do this.",
+        "error_csrf_failed": "The form expired; reload the page and try again.",
+        "error_not_found": "Not found.", "error_comment_not_found": "The comment does not exist or was deleted.",
+        "error_thread_not_found": "The thread does not exist.",
+        "error_conflict": "This conflicts with what is already there.",
+        "error_already_decided": "The comment already has this status.",
+        "error_rate_limited": "Too many requests; wait a little and try again.",
+        "error_login_locked": "Too many failed sign-ins. Try again later.",
+        "error_internal_error": "Something went wrong on the server.",
+        "error_service_unavailable": "The service is unavailable; try again shortly.",
+        "error_payload_too_large": "The request is too large.", "error_invalid_json": "The request is not valid.",
+        "error_unsupported_media_type": "The request is not valid.",
+        "error_cannot_disable_self": "You cannot disable your own account.",
+        "error_manage_own_sites": "You may only manage accounts limited to sites you administer.",
+        "error_grant_own_sites": "Choose sites you administer; only an admin of every site may create an account "
+                                 "of every site.",
+        "error_username_taken": "That username is taken.",
+        "fieldname_status": "Status", "fieldname_site": "Site", "fieldname_comment": "Comment",
+        "fieldname_hours": "Hours", "fieldname_term": "Term", "fieldname_category": "Category",
+        "fieldname_action": "Action", "fieldname_name": "Name", "fieldname_language": "Language",
+        "fieldname_role": "Role", "fieldname_sites": "Sites", "fieldname_ids": "Comments",
+        "fieldname_password": "Password", "fieldname_username": "Username", "fieldname_severity": "Severity",
+        "fieldname_after": "Page", "fieldname_timezone": "Time zone",
+        # Time zones.
+        "setting_timezone": "Time zone", "setting_timezone_effect": "Times in the console, and where the daily "
+        "statistics cut, for this site (an IANA name such as Asia/Shanghai or UTC).",
+        "timezone_default": "{zone} (from the console language)",
+        "err_timezone": "Time zone: enter a name such as Asia/Shanghai or UTC.",
+        "stats_zone": "Days run from midnight to midnight in {zone}.",
     },
     "zh-CN": {
         "app": "Moderato 审核台",
@@ -206,7 +264,7 @@ TEXT: dict[str, dict[str, str]] = {
         "users": "账号", "role": "角色", "sites_allowed": "站点（不选即全部站点）",
         "create_user": "创建账号", "first_password": "初始密码（只显示一次）",
         "disable": "停用", "enable": "启用", "disabled": "已停用",
-        "learning": "标注样本", "export": "导出（JSON lines）",
+        "learning": "标注样本", "export": "导出（JSON 行格式）",
         "forbidden": "你无权执行此操作。", "error": "错误", "back": "返回",
         "done": "完成。", "saved": "已保存。", "keep": "保留",
         "rate_limits": "频率限制（超出返回 429；留空：使用所示默认值；0：不限）",
@@ -296,8 +354,64 @@ TEXT: dict[str, dict[str, str]] = {
         "trust_default": "0（从不）",
         "mode_default": "默认：由过滤器决定。", "captcha_default": "默认：总是。",
         "rate_default": "默认",
+        "role_admin": "管理员", "role_moderator": "审核员", "email": "电子邮件",
+        "reason_colon": "：", "reason_sep": "；",
+        "lang_name_en": "English", "lang_name_zh-CN": "简体中文", "login_language": "语言",
+        "report_reason_spam": "垃圾广告", "report_reason_abuse": "辱骂", "report_reason_other": "其他",
+        "audit_decide": "审核决定", "audit_site.create": "创建站点", "audit_site.settings": "保存站点设置",
+        "audit_key.create": "创建 API 密钥", "audit_key.revoke": "吊销 API 密钥",
+        "audit_ban.create": "封禁", "audit_ban.lift": "解除封禁", "audit_words.save": "保存词条",
+        "audit_words.remove": "移除词条", "audit_reports.dismiss": "忽略举报",
+        "audit_token.create": "创建令牌", "audit_token.revoke": "吊销令牌",
+        "audit_password.change": "修改密码", "audit_user.create": "创建账号",
+        "audit_user.disable": "停用账号", "audit_user.enable": "启用账号",
+        "target_site": "站点 {name}", "target_key": "密钥 {name}", "target_ban": "封禁 #{name}",
+        "target_word": "词条「{name}」", "target_comment": "评论 #{name}", "target_token": "令牌 {name}",
+        "target_user": "账号 {name}",
+        "detail_mode": "审核模式", "detail_captcha": "验证码", "detail_origins": "来源数", "detail_reports": "举报数",
+        "detail_author": "作者", "detail_ip": "IP", "detail_hours": "小时", "detail_shadow": "影子封禁",
+        "detail_reject_past": "同时拒绝过往评论", "detail_action": "动作", "detail_category": "类别",
+        "detail_severity": "严重程度", "detail_role": "角色", "yes": "是", "detail_sep": "，",
+        "note_reported": "因举报而撤下",
+        "hits": "命中次数", "age_lt_1h": "不到 1 小时", "age_1_6h": "1-6 小时", "age_6_24h": "6-24 小时",
+        "age_1_3d": "1-3 天", "age_gt_3d": "超过 3 天",
+        "error_bad_request": "请求无效。", "error_invalid_field": "有一个值无效。",
+        "error_invalid_field_named": "{field}：这个值无效。",
+        "error_missing_field": "缺少必填的值。", "error_field_too_long": "有一个值太长。",
+        "error_unauthorized": "请先登录。", "error_forbidden": "您无权进行此操作。",
+        "error_csrf_failed": "表单已过期，请刷新页面后重试。",
+        "error_not_found": "找不到该内容。", "error_comment_not_found": "该评论不存在或已被删除。",
+        "error_thread_not_found": "该文章不存在。",
+        "error_conflict": "与现有内容冲突。",
+        "error_already_decided": "该评论已经是这个状态。",
+        "error_rate_limited": "请求过于频繁，请稍候再试。",
+        "error_login_locked": "登录失败次数过多，请稍后再试。",
+        "error_internal_error": "服务器出错了。",
+        "error_service_unavailable": "服务暂时不可用，请稍后再试。",
+        "error_payload_too_large": "请求过大。", "error_invalid_json": "请求无效。",
+        "error_unsupported_media_type": "请求无效。",
+        "error_cannot_disable_self": "不能停用自己的账号。",
+        "error_manage_own_sites": "您只能管理限于您所管理站点的账号。",
+        "error_grant_own_sites": "请选择您管理的站点；只有管理全部站点的管理员才能创建适用于全部站点的账号。",
+        "error_username_taken": "该用户名已被占用。",
+        "fieldname_status": "状态", "fieldname_site": "站点", "fieldname_comment": "评论",
+        "fieldname_hours": "小时数", "fieldname_term": "词语", "fieldname_category": "类别",
+        "fieldname_action": "动作", "fieldname_name": "名称", "fieldname_language": "语言",
+        "fieldname_role": "角色", "fieldname_sites": "站点", "fieldname_ids": "评论",
+        "fieldname_password": "密码", "fieldname_username": "用户名", "fieldname_severity": "严重程度",
+        "fieldname_after": "页码", "fieldname_timezone": "时区",
+        "setting_timezone": "时区", "setting_timezone_effect": "本站点在审核台中显示的时间，以及每日统计的分界"
+        "（IANA 名称，如 Asia/Shanghai 或 UTC）。",
+        "timezone_default": "{zone}（按审核台语言）",
+        "err_timezone": "时区：请填写 Asia/Shanghai 或 UTC 这样的名称。",
+        "stats_zone": "每日统计按 {zone} 的零点分界。",
     },
 }
+
+# The names of filters, actions, word categories, span labels and the filters' reasons (service/reason_text.py)
+# belong to the same table: one table per language.
+for _language, _table in reason_text.TEXT.items():
+    TEXT[_language].update({key: value for key, value in _table.items() if key not in TEXT[_language]})
 
 # The keys the console's script needs, handed to it in the page (it has no table of its own).
 SCRIPT_KEYS = (
@@ -305,7 +419,7 @@ SCRIPT_KEYS = (
     "select_first", "undo", "undone", "network_error", "confirm_delete", "confirm_delete_selected",
     "confirm_remove_word", "selected_item", "test_waiting", "test_missing", "test_failed",
     "pending", "held", "approved", "rejected", "deleted",
-)
+) + tuple(key for key in TEXT["en"] if key.startswith("error_"))
 
 
 def translate(language: str, key: str) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service import reader_reasons
+from service.reason_text import render
 from service.exceptions import CommentNotFound, Conflict, StaleDecision
 from service.models import (
     Comment, CommentStatus, DecidedBy, ModerationAction, Thread, VerdictRecord, utcnow,
@@ -86,8 +87,11 @@ def moderate(session: Session, comment_id: int, new_status: CommentStatus, moder
 
 def review_queue(session: Session, statuses: tuple[CommentStatus, ...] = (CommentStatus.HELD,),
                  limit: int = 50, after: int | None = None,
-                 site_ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
-    """Return comments awaiting a moderator, oldest first, each with its thread and verdicts."""
+                 site_ids: tuple[int, ...] | None = None, language: str = "en") -> list[dict[str, Any]]:
+    """Return comments awaiting a moderator, oldest first, each with its thread and verdicts.
+
+    A verdict's reasons are codes with parameters; `reason_texts` has them as sentences in `language`.
+    """
     query = (
         select(Comment, Thread)
         .join(Thread, Thread.id == Comment.thread_id)
@@ -112,7 +116,8 @@ def review_queue(session: Session, statuses: tuple[CommentStatus, ...] = (Commen
             "ip_hash": comment.ip_hash[:8] if comment.ip_hash else None,
             "created_at": comment.created_at.isoformat(),
             "verdicts": [
-                {"filter": v.filter, "action": v.action, "score": v.score, "reasons": v.reasons, "spans": v.spans}
+                {"filter": v.filter, "action": v.action, "score": v.score, "reasons": v.reasons,
+                 "reason_texts": [render(r, language) for r in v.reasons or []], "spans": v.spans}
                 for v in comment.verdicts if v.action != "allow"
             ],
         })

@@ -20,7 +20,10 @@ _DECISIONS = {"approve": CommentStatus.APPROVED, "reject": CommentStatus.REJECTE
 
 @moderation_api.get("/api/moderation/queue")
 def queue() -> Response:
-    """List comments awaiting a moderator (held by default; `?status=pending` shows undecided ones)."""
+    """List comments awaiting a moderator (held by default; `?status=pending` shows undecided ones).
+
+    Each verdict's `reasons` are codes with parameters; `reason_texts` says them in `?lang=` (en or zh-CN).
+    """
     principal = require_moderator()
     names = request.args.getlist("status") or ["held"]
     if any(n not in _QUEUE_STATUSES for n in names):
@@ -28,7 +31,8 @@ def queue() -> Response:
     after = optional_int(request.args.get("after"), "after")
     with get_db().read() as session:
         items = review_queue(session, tuple(_QUEUE_STATUSES[n] for n in names), limit=50,
-                             after=after, site_ids=principal.allowed_sites())
+                             after=after, site_ids=principal.allowed_sites(),
+                             language="zh-CN" if request.args.get("lang") == "zh-CN" else "en")
     return jsonify({"comments": items, "next": str(items[-1]["id"]) if len(items) == 50 else None})
 
 

@@ -58,9 +58,14 @@ def rejection_code(verdicts: Iterable[dict[str, Any]]) -> str:
             kinds = [_CATEGORY_KIND[label] for label in labels if label in _CATEGORY_KIND]
             return min(kinds, key=RULES.index) if kinds else "rules"
         if name == "classifier":
-            # Reasons read "abuse 0.99 >= 0.99" or "spam 0.97 >= 0.50": the score that passed names the kind.
-            passed = " ".join(verdict.get("reasons") or [])
-            return "rules.abuse" if passed.startswith("abuse") else "rules.ads" if "spam" in passed else "rules"
+            # The score that passed names the kind: {"code": "score.passed", "score": "abuse", ...}. Verdicts
+            # stored before reason codes read "abuse 0.99 >= 0.99" or "spam 0.97 >= 0.50".
+            reasons = verdict.get("reasons") or []
+            passed = [r.get("score") for r in reasons if isinstance(r, dict) and r.get("code") == "score.passed"]
+            if passed:
+                return "rules.abuse" if "abuse" in passed else "rules.ads" if "spam" in passed else "rules"
+            old = " ".join(r for r in reasons if isinstance(r, str))
+            return "rules.abuse" if old.startswith("abuse") else "rules.ads" if "spam" in old else "rules"
         if name in _FILTER_KIND:
             return _FILTER_KIND[name]
     return "rules"

@@ -274,7 +274,7 @@ def audit_entries(session: Session, site_ids: tuple[int, ...] | None, flt: Audit
         entries += [
             {"at": e.created_at, "actor": e.actor, "action": e.action, "site_id": e.site_id, "comment_id": None,
              "thread": None, "previous": "", "new": e.target,
-             "note": ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))}
+             "note": ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items())), "details": e.details or {}}
             for e in session.scalars(events)
         ]
     entries.sort(key=lambda e: e["at"], reverse=True)

@@ -4,18 +4,23 @@ from __future__ import annotations
 import statistics as stats
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from service.models import Comment, CommentStatus, Report, Thread, VerdictRecord, utcnow
 
 OUTCOME_COLOURS = {"approved": "#2e7d32", "held": "#f9a825", "rejected": "#c62828", "deleted": "#616161",
                    "pending": "#1565c0"}
-AGE_BUCKETS = ((3600, "<1h"), (6 * 3600, "1-6h"), (86400, "6-24h"), (3 * 86400, "1-3d"), (None, ">3d"))
+# Held comments by age: (upper limit in seconds, code); the page names each code in its language (age_<code>).
+AGE_BUCKETS = ((3600, "lt_1h"), (6 * 3600, "1_6h"), (86400, "6_24h"), (3 * 86400, "1_3d"), (None, "gt_3d"))
+# Days are counted in 15-minute steps of UTC time: every time zone's midnight falls on such a step.
+_STEP = 900
+UTC = ZoneInfo("UTC")
 
 
 @dataclass
@@ -23,6 +28,7 @@ class Figures:
     """Numbers behind the statistics page."""
 
     days: list[str]
+    zone: ZoneInfo
     per_day: dict[str, dict[str, int]]
     held_now: int
     oldest_held: datetime | None
@@ -33,17 +39,28 @@ class Figures:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _day(value: Any) -> str:
-    if isinstance(value, (datetime, date)):
-        return value.strftime("%Y-%m-%d")
-    return str(value)[:10]
+def _steps(session: Session, column: Any) -> Any:
+    """Return a SQL expression for the 15-minute step of UTC time a timestamp falls in."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps naive UTC text (service.models.UTCDateTime); strftime('%s') reads it as UTC.
+        return cast(func.strftime("%s", column), Integer) / _STEP
+    return func.floor(func.extract("epoch", column) / _STEP)
 
 
-def collect(session: Session, allowed: tuple[int, ...] | None, site_id: int | None, days: int = 30) -> Figures:
-    """Count the last `days` days of comments, decisions, filter hits and reports on the visible sites."""
+def _local_day(step: Any, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(int(step) * _STEP, timezone.utc).astimezone(zone).strftime("%Y-%m-%d")
+
+
+def collect(session: Session, allowed: tuple[int, ...] | None, site_id: int | None, days: int = 30,
+            zone: ZoneInfo = UTC) -> Figures:
+    """Count the last `days` days of comments, decisions, filter hits and reports on the visible sites.
+
+    Days run from midnight to midnight in `zone` (the site's time zone), not in UTC.
+    """
     now = utcnow()
-    since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    day_list = [(since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
+    first = (now.astimezone(zone) - timedelta(days=days - 1)).date()
+    since = datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(timezone.utc)
+    day_list = [(first + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
 
     def scoped(query: Any) -> Any:
         if allowed is not None:
@@ -53,13 +70,14 @@ def collect(session: Session, allowed: tuple[int, ...] | None, site_id: int | No
         return query
 
     per_day: dict[str, dict[str, int]] = {d: {} for d in day_list}
-    day_expr = func.date(Comment.created_at)
+    step = _steps(session, Comment.created_at)
     rows = session.execute(scoped(
-        select(day_expr, Comment.status, func.count(Comment.id)).join(Thread, Thread.id == Comment.thread_id)
-        .where(Comment.created_at >= since).group_by(day_expr, Comment.status)
+        select(step, Comment.status, func.count(Comment.id)).join(Thread, Thread.id == Comment.thread_id)
+        .where(Comment.created_at >= since).group_by(step, Comment.status)
     ))
-    for day, status, count in rows:
-        per_day.setdefault(_day(day), {})[status] = int(count)
+    for at, status, count in rows:
+        counts = per_day.setdefault(_local_day(at, zone), {})
+        counts[status] = counts.get(status, 0) + int(count)
 
     held = list(session.scalars(scoped(
         select(Comment.created_at).join(Thread, Thread.id == Comment.thread_id)
@@ -85,16 +103,18 @@ def collect(session: Session, allowed: tuple[int, ...] | None, site_id: int | No
         .where(VerdictRecord.action != "allow", VerdictRecord.created_at >= since).group_by(VerdictRecord.filter)
     )).all())
 
-    report_day = func.date(Report.created_at)
+    report_step = _steps(session, Report.created_at)
     reports = {d: 0 for d in day_list}
-    for day, count in session.execute(scoped(
-        select(report_day, func.count(Report.id)).join(Comment, Comment.id == Report.comment_id)
-        .join(Thread, Thread.id == Comment.thread_id).where(Report.created_at >= since).group_by(report_day)
+    for at, count in session.execute(scoped(
+        select(report_step, func.count(Report.id)).join(Comment, Comment.id == Report.comment_id)
+        .join(Thread, Thread.id == Comment.thread_id).where(Report.created_at >= since).group_by(report_step)
     )):
-        reports[_day(day)] = int(count)
+        day = _local_day(at, zone)
+        if day in reports:
+            reports[day] += int(count)
 
     return Figures(
-        days=day_list, per_day={d: per_day.get(d, {}) for d in day_list}, held_now=len(held),
+        days=day_list, zone=zone, per_day={d: per_day.get(d, {}) for d in day_list}, held_now=len(held),
         oldest_held=min(held) if held else None, held_ages=held_ages,
         median_decision_seconds=stats.median(durations) if durations else None,
         filter_hits=dict(sorted(((k, int(v)) for k, v in hits.items()), key=lambda kv: -kv[1])),
@@ -141,18 +161,21 @@ def stacked_bars(labels: list[str], series: dict[str, list[int]], colours: dict[
     return Markup("".join(parts))
 
 
-def render_charts(figures: Figures, t: Callable[[str], str]) -> dict[str, Markup]:
-    """Return the page's charts as SVG markup."""
+def render_charts(figures: Figures, t: Callable[[str], str],
+                  filter_name: Callable[[str], str] = str) -> dict[str, Markup]:
+    """Return the page's charts as SVG markup, every label in the page's language."""
     outcomes = [s.value for s in CommentStatus]
     series = {t(o): [figures.per_day[d].get(o, 0) for d in figures.days] for o in outcomes}
     colours = {t(o): OUTCOME_COLOURS[o] for o in outcomes}
     hits = list(figures.filter_hits.items())
     return {
         "per_day": stacked_bars(figures.days, series, colours, t("per_day")),
-        "held_ages": stacked_bars(list(figures.held_ages), {t("held"): list(figures.held_ages.values())},
+        "held_ages": stacked_bars([t(f"age_{code}") for code in figures.held_ages],
+                                  {t("held"): list(figures.held_ages.values())},
                                   {t("held"): OUTCOME_COLOURS["held"]}, t("held_now"), width=400),
-        "filter_hits": stacked_bars([k for k, _v in hits] or ["-"], {"hits": [v for _k, v in hits] or [0]},
-                                    {"hits": "#6a1b9a"}, t("filter_hits"), width=400),
+        "filter_hits": stacked_bars([filter_name(k) for k, _v in hits] or ["-"],
+                                    {t("hits"): [v for _k, v in hits] or [0]}, {t("hits"): "#6a1b9a"},
+                                    t("filter_hits"), width=400),
         "reports_per_day": stacked_bars(figures.days, {t("nav_reports"): list(figures.reports_per_day.values())},
                                         {t("nav_reports"): "#ef6c00"}, t("reports_per_day")),
     }

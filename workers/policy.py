@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from service.reason_text import reason, render
 from service.site_settings import DEFAULT_THRESHOLDS
 from workers.filters.base import Action
 
@@ -132,7 +133,7 @@ class SitePolicy:
         return any(score_name(key) == name for key in (*self.policies, *DEFAULT_POLICIES))
 
     def judge(self, scores: dict[str, float], language: str = "",
-              plain: bool = False) -> tuple[Action, list[str]]:
+              plain: bool = False) -> tuple[Action, list[dict[str, Any]]]:
         """Return the strongest action the scores of a text in `language` ask for, and a reason for each threshold passed.
 
         `plain` says the comment is ordinary in every other way (names no group, flagged by no word list).
@@ -145,9 +146,11 @@ class SitePolicy:
             policy = self.policy(name, language)
             action = policy.action(score, plain)
             if action is Action.REJECT:
-                reasons.append(f"{name} {score:.2f} >= {policy.reject_at:.2f}")
+                reasons.append(reason("score.passed", score=name, value=round(score, 4), threshold=policy.reject_at,
+                                      bound="reject"))
             elif action is Action.HOLD:
-                reasons.append(f"{name} {score:.2f} >= {policy.hold_threshold(plain):.2f}")
+                reasons.append(reason("score.passed", score=name, value=round(score, 4),
+                                      threshold=policy.hold_threshold(plain), bound="hold"))
             if action.rank > strongest.rank:
                 strongest = action
         return strongest, reasons
@@ -155,18 +158,27 @@ class SitePolicy:
 
 @dataclass(frozen=True)
 class PolicyDecision:
-    """A comment's outcome under a site's policy, with the scores and reasons behind it."""
+    """A comment's outcome under a site's policy, with the scores and reasons behind it.
+
+    Each reason is a code with parameters and the filter that gave it, `{"filter": "classifier", "code":
+    "score.passed", ...}` (service/reason_text.py).
+    """
 
     outcome: Outcome
     scores: dict[str, float]
-    reasons: tuple[str, ...]
+    reasons: tuple[dict[str, Any], ...]
+
+    def reason_texts(self, language: str = "en") -> list[str]:
+        """Return the reasons as sentences in `language`, each after its filter's name ("links: 4 links ...")."""
+        return [f"{r.get('filter', '')}: {render({k: v for k, v in r.items() if k != 'filter'}, language)}"
+                for r in self.reasons]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the outcome as the JSON object the scoring command prints."""
+        """Return the outcome as the JSON object the scoring command prints, its reasons in English."""
         return {
             "action": self.outcome.value,
             "scores": {k: round(v, 4) for k, v in sorted(self.scores.items())},
-            "reasons": list(self.reasons),
+            "reasons": self.reason_texts(),
         }
 
 
@@ -185,7 +197,7 @@ def decide(decision: Decision, policy: SitePolicy | None = None) -> PolicyDecisi
     policy = policy or SitePolicy()
     strongest = Action.ALLOW
     scores: dict[str, float] = {}
-    reasons: list[str] = []
+    reasons: list[dict[str, Any]] = []
     rule_spam = max((_RULE_SPAM.get((v.filter, v.action), 0.0) for v in decision.verdicts), default=0.0)
     # A word-list match, even one that only flags, makes a comment more than ordinary.
     listed = any(v.filter == "wordlist" and v.action.rank >= Action.FLAG.rank for v in decision.verdicts)
@@ -202,12 +214,19 @@ def decide(decision: Decision, policy: SitePolicy | None = None) -> PolicyDecisi
             plain = not listed and not getattr(verdict, "named_groups", ())
             action, why = policy.judge(judged, getattr(verdict, "language", ""), plain)
             if why and getattr(verdict, "named_groups", ()):
-                why.append(f"names a group: {', '.join(verdict.named_groups)}")
-            reasons.extend(f"{verdict.filter}: {r}" for r in why)
+                why.append(reason("classifier.names_group", groups=list(verdict.named_groups)))
+            reasons.extend(_from(verdict.filter, r) for r in why)
         else:
             action = verdict.action
             if action.rank >= Action.HOLD.rank:
-                reasons.extend(f"{verdict.filter}: {r}" for r in verdict.reasons)
+                reasons.extend(_from(verdict.filter, r) for r in verdict.reasons)
         if action.rank > strongest.rank:
             strongest = action
     return PolicyDecision(_OUTCOME.get(strongest, Outcome.APPROVE), scores, tuple(reasons))
+
+
+def _from(filter_name: str, found: Any) -> dict[str, Any]:
+    # A reason with the filter that gave it; an old-style sentence becomes {"text": ...}.
+    if isinstance(found, dict):
+        return {"filter": filter_name, **found}
+    return {"filter": filter_name, "code": "text", "text": str(found)}

@@ -118,6 +118,8 @@
     if (error.code === "stale_decision") {
       return say("stale_decision", { id: id, status: statusName(error.current_status) });
     }
+    // The API's own message is English; the page's table says it in the console's language, by code.
+    if (error.code && text["error_" + error.code]) { return say("error_" + error.code); }
     return error.message || say("network_error");
   }
 

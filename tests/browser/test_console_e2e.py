@@ -114,8 +114,8 @@ def test_a_moderator_works_through_the_console(app, client, run_worker, live_ser
     # The audit log tells who did what to which comment.
     page.goto(live_server.url + "/console/audit")
     rows = page.locator("tr.audit-row")
-    expect(page.locator(f'tr.audit-row[data-comment="{held}"]')).to_contain_text("approved")
-    expect(page.locator(f'tr.audit-row[data-comment="{bulk[0]}"]')).to_contain_text("rejected")
+    expect(page.locator(f'tr.audit-row[data-comment="{held}"]')).to_contain_text("Approved")
+    expect(page.locator(f'tr.audit-row[data-comment="{bulk[0]}"]')).to_contain_text("Rejected")
     expect(page.locator('tr.audit-row[data-action="ban.create"]')).to_contain_text("chief")
     expect(page.locator('tr.audit-row[data-action="words.save"]')).to_contain_text("菠菜网")
     page.goto(live_server.url + f"/console/audit?comment={held}")

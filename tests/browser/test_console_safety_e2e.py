@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from service.models import Ban, Comment, Site, User, WordEntry
+from service.site_settings import DEFAULT_THRESHOLDS
 from tests.conftest import make_config
 from tests.factories import CONSOLE_PASSWORD, make_user, post_comment
 
@@ -266,7 +267,8 @@ def test_site_settings_show_label_default_and_effect_and_keep_the_form_on_error(
     page.goto(live_server.url + "/console/sites?site=1")
     row = page.locator('tr.setting[data-key="abuse_hold_at"]')
     expect(row).to_contain_text("Abuse: hold at (both languages)")
-    expect(row.locator("td.default")).to_have_text("Chinese 0.40 · English 0.47")
+    zh_hold, en_hold = DEFAULT_THRESHOLDS["abuse_zh"][0], DEFAULT_THRESHOLDS["abuse_en"][0]
+    expect(row.locator("td.default")).to_have_text(f"Chinese {zh_hold:.2f} · English {en_hold:.2f}")
     expect(row.locator("td.effect")).to_contain_text("waits for a moderator")
     expect(page.locator('tr.setting[data-key="max_links"] td.default')).to_have_text("2")
 

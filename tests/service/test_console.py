@@ -409,7 +409,7 @@ def test_the_test_box_shows_which_filters_fire(app, client, run_worker):
     assert 'data-state="waiting"' in client.get(location).get_data(as_text=True)  # waiting for a worker
     run_worker()
     page = client.get(location).get_data(as_text=True)
-    assert 'class="decision">hold<' in page and "links" in page and "<mark" in page
+    assert 'data-action="hold">hold<' in page and "links" in page and "<mark" in page
 
 
 # --- Reports, audit, statistics, settings, learning ---

@@ -26,7 +26,10 @@ def test_held_comment_appears_with_reasons_and_can_be_approved(client, app, run_
     assert [c["id"] for c in queue] == [held["id"]]
     assert queue[0]["text"] == SPAMMY
     verdict = next(v for v in queue[0]["verdicts"] if v["filter"] == "links")
-    assert verdict["action"] == "hold" and verdict["reasons"]
+    assert verdict["action"] == "hold" and verdict["reasons"][0]["code"] == "links.too_many"
+    assert verdict["reason_texts"] == [f"{verdict['reasons'][0]['count']} links (at most 2)"]
+    chinese = client.get("/api/moderation/queue?lang=zh-CN", headers=AUTH).get_json()["comments"]
+    assert next(v for v in chinese[0]["verdicts"] if v["filter"] == "links")["reason_texts"][0].endswith("（最多 2 个）")
     start, end = verdict["spans"][0]["start"], verdict["spans"][0]["end"]
     assert SPAMMY[start:end] == "www.example.com/1"
 

@@ -43,6 +43,11 @@ def test_ads_and_held_comments_are_named_by_their_kind(client, run_worker):
     ([{"filter": "wordlist", "action": "reject", "spans": [{"label": "sex_trade"}], "reasons": ["x"]}], "rules.ads"),
     ([{"filter": "wordlist", "action": "reject", "spans": [{"label": "sexual"}, {"label": "abuse"}]}], "rules.abuse"),
     ([{"filter": "classifier", "action": "reject", "reasons": ["spam 0.97 >= 0.50"]}], "rules.ads"),
+    ([{"filter": "classifier", "action": "reject", "reasons": [
+        {"code": "score.passed", "score": "spam", "value": 0.97, "threshold": 0.5}]}], "rules.ads"),
+    ([{"filter": "classifier", "action": "reject", "reasons": [
+        {"code": "score.passed", "score": "abuse", "value": 0.99, "threshold": 0.99},
+        {"code": "classifier.names_group", "groups": ["河南人"]}]}], "rules.abuse"),
     ([{"filter": "length", "action": "hold"}, {"filter": "flood", "action": "reject"}], "rules.flood"),
     ([{"filter": "something_new", "action": "reject"}], "rules"),
 ])

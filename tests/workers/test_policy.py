@@ -38,7 +38,7 @@ def test_site_thresholds_override_the_filter_action() -> None:
     strict = SitePolicy.from_options({"abuse_reject_at": 0.6, "abuse_hold_at": 0.3})
     result = decide(decision, strict)
     assert result.outcome is Outcome.REJECT
-    assert result.reasons == ("classifier: abuse 0.70 >= 0.60",)
+    assert tuple(result.reason_texts()) == ("classifier: abuse 0.70 >= 0.60",)
 
 
 def test_rule_filter_hold_wins_over_a_clean_score() -> None:
@@ -80,7 +80,7 @@ def test_site_sets_one_language_thresholds_without_touching_the_other() -> None:
     policy = SitePolicy.from_options({"abuse_en_hold_at": 0.6, "abuse_en_reject_at": 0.95,
                                       "abuse_zh_hold_at": 0.2, "abuse_zh_reject_at": 0.7})
     decision = Decision(Action.ALLOW, (scored_in("en", 0.65),))
-    assert decide(decision, policy).reasons == ("classifier: abuse 0.65 >= 0.60", "classifier: names a group: group")
+    assert tuple(decide(decision, policy).reason_texts()) == ("classifier: abuse 0.65 >= 0.60", "classifier: names a group: group")
     assert decide(decision, policy).outcome is Outcome.HOLD
     assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.65),)), policy).outcome is Outcome.HOLD
     assert decide(Decision(Action.ALLOW, (scored_in("zh", 0.75),)), policy).outcome is Outcome.REJECT
@@ -130,7 +130,7 @@ def test_naming_a_group_or_a_word_list_flag_makes_a_comment_more_than_ordinary()
                           named_groups=("河南人",))
     result = decide(Decision(Action.ALLOW, (aimed,)), site)
     assert result.outcome is Outcome.HOLD
-    assert result.reasons == ("classifier: abuse 0.50 >= 0.30", "classifier: names a group: 河南人")
+    assert tuple(result.reason_texts()) == ("classifier: abuse 0.50 >= 0.30", "classifier: names a group: 河南人")
     listed = Verdict("wordlist", Action.FLAG, 0.2, ("abuse word 垃圾 (flag)",))
     assert decide(Decision(Action.ALLOW, (listed, plain)), site).outcome is Outcome.HOLD
 

@@ -47,7 +47,9 @@ class Verdict:
     filter: str
     action: Action
     score: float = 0.0
-    reasons: tuple[str, ...] = ()
+    # Each a code with parameters, {"code": "contact.wechat", "count": 1, "match": ...}, rendered in the
+    # moderator's language by service/reason_text.py.
+    reasons: tuple[dict[str, Any], ...] = ()
     spans: tuple[Span, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

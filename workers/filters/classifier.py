@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Verdict
 from workers.filters.normalise import NormalisedText
@@ -319,7 +320,7 @@ class ClassifierFilter:
                                             plain=not groups)
         names = tuple(dict.fromkeys(span.label.removeprefix("group:") for span in groups))
         if names and action.rank >= Action.HOLD.rank:
-            reasons.append(f"names a group: {', '.join(names)}")
+            reasons.append(reason("classifier.names_group", groups=list(names)))
         return ScoredVerdict(
             filter=self.name,
             action=action,

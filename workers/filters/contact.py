@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 from workers.filters.normalise import NormalisedText
@@ -93,10 +94,6 @@ class Contact:
     start: int
     end: int
     field: str = "text"
-
-
-_LABELS = {"link": "link", "disguised_link": "disguised link", "email": "e-mail address",
-           "phone": "phone number", "qq": "QQ number", "wechat": "WeChat contact"}
 
 
 def find_contacts(norm: NormalisedText, field: str = "text") -> list[Contact]:
@@ -207,7 +204,7 @@ class ContactFilter:
         details = kinds - {"link"}
         reasons = [_describe(kind, [c for c in contacts if c.kind == kind]) for kind in sorted(kinds)]
         if ad_cues:
-            reasons.append("advertising words: " + ", ".join(dict.fromkeys(ad_cues)))
+            reasons.append(reason("contact.ad_words", match=", ".join(dict.fromkeys(ad_cues))))
         spans = tuple(Span(c.start, c.end, c.kind, c.field) for c in contacts)
         if details and (len(kinds) >= 2 or ad_cues):
             action, score = Action.REJECT, 1.0
@@ -222,9 +219,7 @@ def _ad_cues(norm: NormalisedText) -> list[str]:
     return [m.group() for m in _AD_CUES.finditer(norm.compact)]
 
 
-def _describe(kind: str, contacts: list[Contact]) -> str:
-    fields = sorted({c.field for c in contacts} - {"text"})
-    where = f" in {', '.join(fields)}" if fields else ""
-    label = _LABELS[kind]
-    return f"{len(contacts)} {label}{'' if len(contacts) == 1 else 's'}{where}: " + ", ".join(
-        dict.fromkeys(c.value for c in contacts))
+def _describe(kind: str, contacts: list[Contact]) -> dict[str, Any]:
+    # A code and its parameters (service/reason_text.py renders them in the moderator's language).
+    return reason(f"contact.{kind}", count=len(contacts), fields=sorted({c.field for c in contacts} - {"text"}),
+                  match=", ".join(dict.fromkeys(c.value for c in contacts)))

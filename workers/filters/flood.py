@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from redis.exceptions import RedisError
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict
 from workers.filters.normalise import NormalisedText
@@ -139,39 +140,39 @@ class FloodFilter:
     def check(self, ctx: FilterContext) -> Verdict:
         """Judge the comment's text on its own, then against what was posted recently."""
         norm = ctx.normalised("text")
-        findings: list[tuple[Action, str]] = []
+        findings: list[tuple[Action, dict[str, Any]]] = []
         spans: list[Span] = []
         whole = (0, len(ctx.comment.text))
         gibberish = gibberish_share(norm)
         if gibberish >= 0.6 and sum(1 for c in norm.text if "a" <= c <= "z") >= 12:
-            findings.append((Action.HOLD, f"{gibberish:.0%} of the letters are gibberish"))
+            findings.append((Action.HOLD, reason("flood.gibberish", share=round(gibberish, 4))))
             spans.append(Span(*whole, "gibberish"))
         share, word = repeated_share(norm)
         if share >= 0.5:
-            findings.append((Action.HOLD, f"the word {word!r} makes up {share:.0%} of the words"))
+            findings.append((Action.HOLD, reason("flood.repeated_word", word=word, share=round(share, 4))))
             spans.append(Span(*whole, "repeated"))
         compact = norm.compact
         # A few characters over and over (顶顶顶顶, hahaha...); a long English text has only some thirty
         # distinct characters too, so the count must be small as well as the share.
         if len(compact) >= 20 and len(set(compact)) <= 10 and len(set(compact)) / len(compact) < 0.1:
-            findings.append((Action.HOLD, f"{len(set(compact))} distinct characters in {len(compact)}"))
+            findings.append((Action.HOLD, reason("flood.few_characters", distinct=len(set(compact)), length=len(compact))))
             spans.append(Span(*whole, "repeated"))
         if ctx.redis is None:
-            findings.append((Action.ALLOW, "duplicate and rate checks skipped: no Redis"))
+            findings.append((Action.ALLOW, reason("flood.skipped", error="no_redis")))
         else:
             try:
                 history = self._check_history(ctx, norm)
                 findings += history
-                if any(a.rank >= Action.HOLD.rank and r.startswith("same text") for a, r in history):
+                if any(a.rank >= Action.HOLD.rank and r["code"] == "flood.duplicate" for a, r in history):
                     spans.append(Span(*whole, "duplicate"))
             except RedisError as err:
                 # Fails open: a Redis blip must not hold every comment; the other filters still run.
-                findings.append((Action.ALLOW, f"duplicate and rate checks skipped: {type(err).__name__}"))
+                findings.append((Action.ALLOW, reason("flood.skipped", error=type(err).__name__)))
         action = max((a for a, _r in findings), key=lambda a: a.rank, default=Action.ALLOW)
         score = {Action.ALLOW: 0.0, Action.FLAG: 0.3, Action.HOLD: 0.7, Action.REJECT: 1.0}[action]
         return Verdict(self.name, action, score, tuple(r for _a, r in findings), tuple(spans))
 
-    def _check_history(self, ctx: FilterContext, norm: NormalisedText) -> list[tuple[Action, str]]:
+    def _check_history(self, ctx: FilterContext, norm: NormalisedText) -> list[tuple[Action, dict[str, Any]]]:
         s = self.settings
         comment = ctx.comment
         member_id = str(comment.comment_id) if comment.comment_id is not None else uuid.uuid4().hex
@@ -195,7 +196,7 @@ class FloodFilter:
         # One script call instead of a pipeline of 40 commands: it costs a tenth of the client CPU.
         results = ctx.redis.register_script(_RECORD)(
             keys=keys, args=[now, s.window, member, band_count, s.rate_window, member_id, 2 * s.duplicates_reject])
-        findings: list[tuple[Action, str]] = []
+        findings: list[tuple[Action, dict[str, Any]]] = []
         position = 0
         if signature is not None:
             copies: dict[str, str] = {}
@@ -214,20 +215,18 @@ class FloodFilter:
             position = position_after_bands
             total = len(copies) + 1
             threads = len(set(copies.values()) | {comment.thread})
-            reason = (f"same text posted {total} times in {threads} thread{'s' if threads > 1 else ''} "
-                      f"within {s.window // 60} minutes")
+            duplicate = reason("flood.duplicate", count=total, threads=threads, minutes=s.window // 60)
             if total >= s.duplicates_reject:
-                findings.append((Action.REJECT, reason))
+                findings.append((Action.REJECT, duplicate))
             elif total >= s.duplicates_hold:
-                findings.append((Action.HOLD, reason))
+                findings.append((Action.HOLD, duplicate))
             elif total > 1:
-                findings.append((Action.FLAG, reason))
+                findings.append((Action.FLAG, duplicate))
         for kind in rate_keys:
             count = results[position]
             position += 1
             limit = s.author_limit if kind == "author" else s.ip_limit
             if count > limit:
-                who = "this author" if kind == "author" else "this address"
-                findings.append((Action.HOLD, f"{count} comments from {who} within {s.rate_window // 60} minutes "
-                                              f"(at most {limit})"))
+                findings.append((Action.HOLD, reason("flood.rate", count=count, who=kind,
+                                                     minutes=s.rate_window // 60, max=limit)))
         return findings

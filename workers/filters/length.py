@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Verdict, allow
 
@@ -26,7 +27,7 @@ class LengthFilter:
         """Judge the comment's length, counting characters that carry content."""
         content = "".join(ch for ch in ctx.normalised("text").text if not ch.isspace())
         if len(ctx.comment.text) > self.max_chars:
-            return Verdict(self.name, Action.REJECT, 1.0, (f"longer than {self.max_chars} characters",))
+            return Verdict(self.name, Action.REJECT, 1.0, (reason("length.too_long", max=self.max_chars),))
         if len(content) < self.min_chars:
-            return Verdict(self.name, Action.HOLD, 0.6, (f"shorter than {self.min_chars} characters",))
+            return Verdict(self.name, Action.HOLD, 0.6, (reason("length.too_short", min=self.min_chars),))
         return allow(self.name)

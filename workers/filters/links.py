@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 
@@ -33,7 +34,7 @@ class LinkCountFilter:
         spans = tuple(Span(*norm.original_span(m.start(), m.end()), "link") for m in _LINK.finditer(norm.text))
         if len(spans) > self.max_links:
             return Verdict(self.name, Action.HOLD, min(1.0, len(spans) / (self.max_links + 3)),
-                           (f"{len(spans)} links (at most {self.max_links})",), spans)
+                           (reason("links.too_many", count=len(spans), max=self.max_links),), spans)
         if spans:
-            return Verdict(self.name, Action.FLAG, 0.1, (f"{len(spans)} link(s)",), spans)
+            return Verdict(self.name, Action.FLAG, 0.1, (reason("links.some", count=len(spans)),), spans)
         return allow(self.name)

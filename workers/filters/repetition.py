@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 
@@ -44,7 +45,7 @@ class RepetitionFilter:
         share = repeated / len(text)
         if spans and share >= self.max_share:
             return Verdict(self.name, Action.HOLD, min(1.0, share),
-                           (f"{share:.0%} of the text is one short run repeated",), tuple(spans))
+                           (reason("repetition.mostly", share=round(share, 4)),), tuple(spans))
         if spans:
-            return Verdict(self.name, Action.FLAG, share, ("contains a long repeated run",), tuple(spans))
+            return Verdict(self.name, Action.FLAG, share, (reason("repetition.run"),), tuple(spans))
         return allow(self.name)

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 
 import ahocorasick_rs
 
+from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 from workers.filters.normalise import NormalisedText, normalise
@@ -171,7 +172,7 @@ class WordListFilter:
     def check(self, ctx: FilterContext) -> Verdict:
         """Find the listed words in the comment text and the author's name; judge the ad phrases together."""
         action, severity = Action.ALLOW, 0
-        reasons: dict[str, None] = {}
+        reasons: list[dict[str, Any]] = []
         spans: dict[Span, None] = {}
         ad_matches: list[tuple[WordMatch, str]] = []
         for field in ("text", "author"):
@@ -181,8 +182,10 @@ class WordListFilter:
                 if entry_action.rank > action.rank:
                     action = entry_action
                 severity = max(severity, entry.severity)
-                where = "" if field == "text" else f" in {field}"
-                reasons[f"{entry.category} word {entry.term} ({entry.action}){where}"] = None
+                found = reason("wordlist.word", category=entry.category, term=entry.term, action=entry.action,
+                               fields=[] if field == "text" else [field])
+                if found not in reasons:
+                    reasons.append(found)
                 spans[Span(match.start, match.end, entry.category, field)] = None
                 if entry.category in AD_CATEGORIES:
                     ad_matches.append((match, field))
@@ -190,7 +193,7 @@ class WordListFilter:
             return allow(self.name)
         ad_action, ad_reason = judge_ad_phrases(ad_matches)
         if ad_reason:
-            reasons[ad_reason] = None
+            reasons.append(ad_reason)
         if ad_action.rank > action.rank:
             action = ad_action
             severity = 3 if ad_action is Action.REJECT else max(severity, 2)
@@ -198,7 +201,7 @@ class WordListFilter:
             spans, key=lambda s: (s.field, s.start, s.end))))
 
 
-def judge_ad_phrases(matches: list[tuple[WordMatch, str]]) -> tuple[Action, str]:
+def judge_ad_phrases(matches: list[tuple[WordMatch, str]]) -> tuple[Action, dict[str, Any] | None]:
     """Judge a comment's ad phrases together: an ad needs no contact details to be an ad.
 
     Phrases count once each and only where they do not overlap a longer one (澳门赌场 holds 赌场). Two
@@ -214,8 +217,8 @@ def judge_ad_phrases(matches: list[tuple[WordMatch, str]]) -> tuple[Action, str]
         kept.append((match, field))
     strong = sum(1 for m, _f in kept if ACTIONS[m.entry.action].rank >= Action.HOLD.rank)
     if len(kept) < 2:
-        return Action.ALLOW, ""
+        return Action.ALLOW, None
     action = Action.REJECT if (strong and len(kept) >= 2) or len(kept) >= 3 else Action.HOLD
-    kinds = ", ".join(dict.fromkeys(m.entry.category for m, _f in kept))
+    kinds = list(dict.fromkeys(m.entry.category for m, _f in kept))
     terms = ", ".join(m.entry.term for m, _f in sorted(kept, key=lambda m: (m[1] != "text", m[0].start)))
-    return action, f"advertising: {len(kept)} ad phrases ({kinds}): {terms}"
+    return action, reason("wordlist.ad_phrases", count=len(kept), categories=kinds, match=terms)

@@ -14,6 +14,12 @@ from workers.filters.normalise import normalise
 from workers.policy import DEFAULT_POLICIES, Policy, SitePolicy
 from workers.train import HeadSettings, train_head
 from workers.filters.classifier import ZH_FEATURES
+from service.reason_text import render
+
+def english(reasons) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Return a verdict's reasons as the English sentences the console shows."""
+    return tuple(render(r) for r in reasons)
+
 
 
 def check(text: str, flt: ClassifierFilter | None = None) -> ScoredVerdict:
@@ -49,7 +55,7 @@ def test_verdict_carries_both_scores_and_acts_on_the_thresholds() -> None:
     verdict = check("黑鬼都是垃圾，滚出中国", strict)
     assert verdict.action is Action.REJECT
     assert set(verdict.to_dict()["scores"]) == {"abuse", "spam"}
-    assert verdict.reasons and verdict.reasons[0].startswith("abuse")
+    assert english(verdict.reasons) and english(verdict.reasons)[0].startswith("abuse")
     assert check("谢谢分享，学到了很多", strict).action is Action.ALLOW
 
 
@@ -118,7 +124,7 @@ def test_each_text_is_judged_by_the_thresholds_of_its_language() -> None:
                                                "abuse_zh_reject_at": 1.0, "spam_hold_at": 1.0, "spam_reject_at": 1.0})
     assert check("今天天气不错", en_strict).action is Action.ALLOW
     assert check("K tell me anything about you.", en_strict).action is Action.HOLD
-    assert check("K tell me anything about you.", en_strict).reasons[0].startswith("abuse")
+    assert render(check("K tell me anything about you.", en_strict).reasons[0]).startswith("abuse")
 
 
 def test_everyday_english_is_approved_by_the_default_thresholds() -> None:
@@ -140,7 +146,7 @@ def test_tweet_style_comment_with_a_mention_and_a_link_is_not_rejected_as_spam()
     for text in TWEETS:
         verdict = check(text)
         assert verdict.score_map()["spam"] < spam.hold_at, text
-        assert not any(reason.startswith("spam") for reason in verdict.reasons), text
+        assert not any(reason.startswith("spam") for reason in english(verdict.reasons)), text
         assert verdict.action is not Action.REJECT, text
 
 
@@ -148,7 +154,7 @@ def test_typical_sms_spam_is_still_rejected_as_spam() -> None:
     for text in SMS_SPAM:
         verdict = check(text)
         assert verdict.action is Action.REJECT, text
-        assert any(reason.startswith("spam") for reason in verdict.reasons), text
+        assert any(reason.startswith("spam") for reason in english(verdict.reasons)), text
 
 
 def test_spaced_out_latin_text_keeps_its_words_apart() -> None:

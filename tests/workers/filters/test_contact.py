@@ -5,6 +5,12 @@ import pytest
 
 from workers.filters.base import Action, CommentInput, FilterContext, Verdict
 from workers.filters.contact import ContactFilter, link_domain
+from service.reason_text import render
+
+def english(reasons) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Return a verdict's reasons as the English sentences the console shows."""
+    return tuple(render(r) for r in reasons)
+
 
 
 def check(text: str, allowed: tuple[str, ...] = ("example.org",), **fields: str) -> Verdict:
@@ -48,7 +54,7 @@ def test_plain_link_is_only_flagged() -> None:
     verdict = check(text)
     assert verdict.action is Action.FLAG
     assert highlighted(text, verdict) == ["https://news.other.com/a?b=1"]
-    assert verdict.reasons == ("1 link: https://news.other.com/a?b=1",)
+    assert english(verdict.reasons) == ("1 link: https://news.other.com/a?b=1",)
 
 
 def test_link_to_the_sites_own_domain_is_allowed() -> None:
@@ -58,7 +64,7 @@ def test_link_to_the_sites_own_domain_is_allowed() -> None:
 def test_contact_with_advertising_words_is_rejected() -> None:
     verdict = check("兼职日结，加我薇信 abc_12345")
     assert verdict.action is Action.REJECT
-    assert any(r.startswith("advertising words: ") and "兼职" in r for r in verdict.reasons)
+    assert any(r.startswith("advertising words: ") and "兼职" in r for r in english(verdict.reasons))
 
 
 def test_two_channels_are_rejected() -> None:
@@ -80,7 +86,7 @@ def test_contact_in_author_name_is_held_with_author_spans() -> None:
     verdict = check("写得好", author=author)
     assert verdict.action is Action.HOLD
     assert highlighted(author, verdict, "author") == ["薇信abc12345"]
-    assert "in author" in verdict.reasons[0]
+    assert "in author" in english(verdict.reasons)[0]
 
 
 def test_website_and_email_fields_may_hold_their_own_kind() -> None:

@@ -6,8 +6,14 @@ from redis import Redis
 from workers.filters.base import Action, CommentInput, FilterContext, Verdict
 from workers.filters.flood import FloodFilter, minhash, similarity
 from workers.filters.normalise import normalise
+from service.reason_text import render
 
 AD = "这个产品真的太好用了，强烈推荐大家购买，限时优惠只有今天，快来看看吧"
+
+def english(reasons) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Return a verdict's reasons as the English sentences the console shows."""
+    return tuple(render(r) for r in reasons)
+
 
 
 def check(redis: Redis | None, text: str, comment_id: int, **fields: object) -> Verdict:
@@ -20,7 +26,7 @@ def check(redis: Redis | None, text: str, comment_id: int, **fields: object) -> 
 def test_without_redis_the_history_checks_are_skipped_and_said_so() -> None:
     verdict = check(None, AD, 1)
     assert verdict.action is Action.ALLOW
-    assert verdict.reasons == ("duplicate and rate checks skipped: no Redis",)
+    assert english(verdict.reasons) == ("duplicate and rate checks skipped: no Redis",)
 
 
 def test_near_copies_across_threads_are_held_then_rejected(redis_client: Redis) -> None:
@@ -29,7 +35,7 @@ def test_near_copies_across_threads_are_held_then_rejected(redis_client: Redis) 
     assert actions == [Action.ALLOW, Action.FLAG, Action.HOLD, Action.HOLD]
     verdict = check(redis_client, AD, 99, thread="t99", options={"flood_duplicates_reject": 5})
     assert verdict.action is Action.REJECT
-    assert "same text posted 5 times in 5 threads within 60 minutes" in verdict.reasons
+    assert "same text posted 5 times in 5 threads within 60 minutes" in english(verdict.reasons)
     assert [(s.start, s.end, s.label) for s in verdict.spans] == [(0, len(AD), "duplicate")]
 
 
@@ -44,7 +50,7 @@ def test_a_retried_job_does_not_count_its_comment_twice(redis_client: Redis) -> 
         verdict = check(redis_client, AD, 7, author_key="alice", ip_hash="h1",
                         options={"flood_author_limit": 1})
         assert verdict.action is Action.ALLOW
-        assert verdict.reasons == ()
+        assert english(verdict.reasons) == ()
 
 
 def test_short_texts_repeat_innocently(redis_client: Redis) -> None:
@@ -67,7 +73,7 @@ def test_too_many_comments_from_one_address_are_held(redis_client: Redis) -> Non
         check(redis_client, f"说一句不同的话，编号{n}号，谢谢", n, ip_hash="abc", author_key=f"u{n}", options=options)
     verdict = check(redis_client, "又一句不同的话，换了名字", 3, ip_hash="abc", author_key="u3", options=options)
     assert verdict.action is Action.HOLD
-    assert "3 comments from this address within 10 minutes (at most 2)" in verdict.reasons
+    assert "3 comments from this address within 10 minutes (at most 2)" in english(verdict.reasons)
 
 
 def test_counts_are_kept_per_site(redis_client: Redis) -> None:
@@ -86,7 +92,7 @@ def test_keys_expire_after_the_window(redis_client: Redis) -> None:
 def test_keyboard_mash_is_held() -> None:
     verdict = check(None, "asdkjfh qwrtzpl sdfghjk xcvbnm", 1)
     assert verdict.action is Action.HOLD
-    assert any("gibberish" in r for r in verdict.reasons)
+    assert any("gibberish" in r for r in english(verdict.reasons))
 
 
 def test_english_prose_is_not_gibberish() -> None:
@@ -96,7 +102,7 @@ def test_english_prose_is_not_gibberish() -> None:
 def test_one_word_over_and_over_is_held() -> None:
     verdict = check(None, "顶 顶 顶 顶 顶 顶 顶 好", 1)
     assert verdict.action is Action.HOLD
-    assert any("顶" in r for r in verdict.reasons)
+    assert any("顶" in r for r in english(verdict.reasons))
 
 
 def test_minhash_keeps_copies_close_and_different_texts_far() -> None:
@@ -118,7 +124,7 @@ def test_redis_outage_fails_open_with_a_reason() -> None:
     down = Redis(port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     verdict = check(down, AD, 1, author_key="erin")
     assert verdict.action is Action.ALLOW
-    assert verdict.reasons == ("duplicate and rate checks skipped: ConnectionError",)
+    assert english(verdict.reasons) == ("duplicate and rate checks skipped: ConnectionError",)
     down.close()
 
 
