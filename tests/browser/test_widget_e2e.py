@@ -34,8 +34,15 @@ def _host(page, thread: str = DEMO_THREAD):  # type: ignore[no-untyped-def]
 def _solve_captcha(host, server) -> str:  # type: ignore[no-untyped-def]
     """Read the captcha the widget shows, and its answer through the test-only hook."""
     image = host.locator("img[data-captcha-id]")
+    used = host.get_attribute("data-test-used-captcha")
+    if used:
+        # After a post the widget fetches a new captcha; on a slow machine the image may still show the
+        # one the last post used up.
+        expect(image).not_to_have_attribute("data-captcha-id", used)
     expect(image).to_have_attribute("src", re.compile("^data:image/"))
-    return server.get_json(f"/api/testing/captcha/{image.get_attribute('data-captcha-id')}")["answer"]
+    captcha_id = image.get_attribute("data-captcha-id")
+    host.evaluate("(el, id) => el.setAttribute('data-test-used-captcha', id)", captcha_id)
+    return server.get_json(f"/api/testing/captcha/{captcha_id}")["answer"]
 
 
 def _post(host, server, text: str, author: str | None = "小明") -> None:  # type: ignore[no-untyped-def]
