@@ -107,7 +107,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     with engine.begin() as conn:
         conn.execute(text(
             "TRUNCATE sites, api_keys, threads, comments, verdicts, moderation_actions, word_entries, reports, "
-            "users, user_tokens, bans, audit_events RESTART IDENTITY CASCADE"
+            "users, user_tokens, bans, audit_events, readers RESTART IDENTITY CASCADE"
         ))
     engine.dispose()
     return url
