@@ -133,3 +133,31 @@ def test_a_reply_notice_is_mailed_once_the_reply_is_approved_and_its_link_unsubs
     with app.extensions["moderato.db"].read() as session:
         assert session.get(Comment, parent.id).reply_notice_lang is None
     assert page.problems == []
+
+
+def test_a_signed_in_reader_deletes_their_own_comment_and_only_theirs(page, live_server, app, client):
+    from tests.factories import comment_payload, make_reader, reader_session
+
+    set_reader_accounts(app, "both")
+    make_reader(app, nickname="老读者", email="laoduzhe@example.com")
+    mine = client.post("/api/comments", json=comment_payload(client, thread=DEMO_THREAD, text="我写的评论"),
+                       headers=reader_session(client, "laoduzhe@example.com")).get_json()["id"]
+    theirs = post_comment(client, thread=DEMO_THREAD, author="路人", text="别人写的评论").get_json()["id"]
+    for comment_id in (mine, theirs):
+        client.post(f"/api/moderation/comments/{comment_id}/approve",
+                    headers={"Authorization": f"Bearer {MODERATOR_TOKEN}"})
+    page.goto(live_server.url + "/")
+    host = _host(page)
+    host.locator(".acct button", has_text="登录").click()
+    host.locator("#m-a-email").fill("laoduzhe@example.com")
+    host.locator("#m-a-password").fill(READER_PASSWORD)
+    host.locator(".apanel button[type=submit]").click()
+    expect(host.locator(".acct p.signed")).to_contain_text("以 老读者 的身份发表")
+    expect(host.locator(f"li.c[data-id='{theirs}'] button.del")).to_have_count(0)
+    delete = host.locator(f"li.c[data-id='{mine}'] button.del")
+    delete.click()
+    expect(delete).to_have_text("确认删除")  # a second click, not a dialog
+    delete.click()
+    expect(host.locator(f"li.c[data-id='{mine}'] .text em")).to_have_text("该评论已应作者要求删除")
+    expect(host.locator(f"li.c[data-id='{theirs}']")).to_contain_text("别人写的评论")
+    assert page.problems == []
