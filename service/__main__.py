@@ -1,4 +1,4 @@
-"""Command line: `python -m service run | migrate | create-api-key | create-user | privacy | import | export`."""
+"""Command line: `python -m service run | migrate | create-api-key | create-user | privacy | import | export | reader-accounts`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -186,6 +186,25 @@ def config_table() -> None:
 
     click.echo(markdown_table())
 
+
+
+@cli.command("reader-accounts")
+@click.option("--site", "site_name", required=True, help="The site's name.")
+@click.argument("mode", type=click.Choice(["guests", "accounts", "both"]))
+def reader_accounts_command(site_name: str, mode: str) -> None:
+    """Set who may comment on a site: guests (and host-signed readers), reader accounts only, or both."""
+    from service.db import Database
+    from service.readers.accounts import SETTING
+    from service.sites import find_site
+
+    db = Database(Config.from_env())
+    try:
+        with db.write() as session:
+            site = find_site(session, site_name)
+            site.settings = {**(site.settings or {}), SETTING: mode}
+    finally:
+        db.dispose()
+    click.echo(f"site '{site_name}': reader accounts {mode}")
 
 if __name__ == "__main__":
     cli()

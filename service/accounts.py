@@ -136,17 +136,17 @@ class LoginThrottle:
     window for guessing passwords, and the console is an operators' tool that can wait for Redis.
     """
 
-    def __init__(self, redis: Redis, max_failures: int, lockout_seconds: int) -> None:
+    def __init__(self, redis: Redis, max_failures: int, lockout_seconds: int, prefix: str = "login-failures") -> None:
         self.redis = redis
         self.max_failures = max_failures
         self.lockout_seconds = lockout_seconds
+        self.prefix = prefix  # reader accounts count their failures apart from the console's
 
-    @staticmethod
-    def _keys(username: str, ip_hash: str | None) -> list[str]:
+    def _keys(self, username: str, ip_hash: str | None) -> list[str]:
         user_digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-        keys = [f"login-failures:user:{user_digest}"]
+        keys = [f"{self.prefix}:user:{user_digest}"]
         if ip_hash:
-            keys.append(f"login-failures:ip:{ip_hash}")
+            keys.append(f"{self.prefix}:ip:{ip_hash}")
         return keys
 
     def check(self, username: str, ip_hash: str | None) -> None:

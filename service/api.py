@@ -18,8 +18,10 @@ from service.db import Database, get_db
 from service.exceptions import InvalidField
 from service.idempotency import HEADER, Answer, IdempotencyStore, check_key, fingerprint
 from service.identity import Reader, reader_from_body
+from service.readers.accounts import author_key
+from service.readers.posting import account_for_comment, reply_notice_language
 from service.keys import hash_ip
-from service.models import Site
+from service.models import ReaderAccount, Site
 from service.payload import optional_int, read_body
 from service.rate_limits import RateLimiter
 from service.redis_conn import get_redis
@@ -112,14 +114,18 @@ def post_comment() -> tuple[Response, int]:
     reader = reader_from_body(site, data)
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
+    account = account_for_comment(site, data, reader, api_key=token is not None)
+    if account is not None:
+        data = {**data, "author": account.nickname[:config.max_author_length], "email": account.email}
     submission = parse_submission(data, config)
+    notice_lang = reply_notice_language(data, submission.email)
     # Before the captcha, which a refusal must not use up.
     current_app.extensions["moderato.closed_threads"].refuse_if_closed(db, site.id, submission.thread)
     # Claimed after the fields and the API key are checked and before the captcha is: a retry whose
     # captcha the first request consumed gets the first answer.
     key = check_key(request.headers.get(HEADER))
     if key is None:
-        return _accept_comment(config, db, site, data, submission, reader, token)
+        return _accept_comment(config, db, site, data, submission, reader, token, account, notice_lang)
     store, digest = IdempotencyStore(get_redis(), config.secret_key), fingerprint(data)
     first = store.begin(site.id, key, digest)
     if first is not None:
@@ -127,7 +133,7 @@ def post_comment() -> tuple[Response, int]:
         response.headers["Idempotent-Replayed"] = "true"
         return response, first.status
     try:
-        response, status = _accept_comment(config, db, site, data, submission, reader, token)
+        response, status = _accept_comment(config, db, site, data, submission, reader, token, account, notice_lang)
     except BaseException:
         store.release(site.id, key)
         raise
@@ -136,8 +142,9 @@ def post_comment() -> tuple[Response, int]:
 
 
 def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, Any], submission: Submission,
-                    reader: Reader | None, token: str | None) -> tuple[Response, int]:
-    if token is None and _captcha_required(site, signed_in=reader is not None):
+                    reader: Reader | None, token: str | None, account: ReaderAccount | None = None,
+                    notice_lang: str | None = None) -> tuple[Response, int]:
+    if token is None and _captcha_required(site, signed_in=reader is not None or account is not None):
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
     if token is not None:
@@ -147,12 +154,13 @@ def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, An
     else:
         reader_ip = request.remote_addr
     limiter = _limiter()
-    limiter.hit(limiter.post_limits(site.id, site.settings, reader_ip, reader.user_id if reader else submission.author,
-                                    submission.thread, api_key=token),
+    author = reader.user_id if reader else author_key(account.id) if account else submission.author
+    limiter.hit(limiter.post_limits(site.id, site.settings, reader_ip, author, submission.thread, api_key=token),
                 "Too many comments; wait a moment before posting again.")
     comment, author_token = submit_comment(
         db, current_app.extensions["moderato.batcher"], site, submission, hash_ip(config.secret_key, reader_ip),
         current_app.extensions["moderato.thread_ids"], user_id=reader.user_id if reader else None,
+        reader_id=account.id if account else None, reply_notice_lang=notice_lang,
     )
     return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202
 

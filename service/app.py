@@ -85,12 +85,19 @@ def create_app(config: Config | None = None) -> Flask:
     from service.engagement_api import engagement
 
     app.register_blueprint(engagement)
+    from service.readers.api import readers_api
+
+    app.register_blueprint(readers_api)
     from service import console
     from service.notifications import subscribe
 
     console.init_app(app)
     redis_client = app.extensions["moderato.redis"]
     subscribe(config, lambda: redis_client)
+    from service.readers.notices import subscribe as subscribe_reply_notices
+
+    database = app.extensions["moderato.db"]
+    subscribe_reply_notices(config, lambda: redis_client, lambda: database)
     if config.testing_hooks:
         from service.testing_hooks import testing_hooks
 

@@ -19,10 +19,13 @@ AVATAR_DIGITS = 16
 _AVATAR = re.compile(r"[0-9a-f]{16}")
 
 
-def avatar_key(secret: str, site_id: int, user_id: str | None, email: str | None, author: str) -> str:
+def avatar_key(secret: str, site_id: int, user_id: str | None, email: str | None, author: str,
+               reader_id: int | None = None) -> str:
     """Return the avatar digits of a comment's author: by account, else email, else nickname."""
     if user_id:
         who = f"user:{site_id}:{user_id}"
+    elif reader_id is not None:
+        who = f"reader:{site_id}:{reader_id}"
     elif email and email.strip():
         who = f"email:{site_id}:{email.strip().lower()}"
     else:

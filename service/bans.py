@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, cast, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import reader_reasons
@@ -18,14 +18,28 @@ DECIDED_BY_SHADOW_BAN = "shadow_ban"
 BAN_REASON = reader_reasons.BANNED  # the author is told, in their language, that they may not comment
 
 
+READER_KEY_PREFIX = "reader:"  # author keys of reader accounts; guests may not take such a nickname
+
+
+def author_key_for(user_id: str | None, reader_id: int | None, author: str) -> str:
+    """Return the author key of a host-signed user id, else a reader account, else a nickname."""
+    if user_id:
+        return user_id
+    if reader_id is not None:
+        return f"{READER_KEY_PREFIX}{reader_id}"
+    return author
+
+
 def author_key_of(comment: Comment) -> str:
-    """Return the key a ban or a trust count names an author by: the verified user id, else the nickname."""
-    return comment.user_id or comment.author
+    """Return the key a ban or a trust count names an author by: the verified user id, the account, or the nickname."""
+    return author_key_for(comment.user_id, comment.reader_id, comment.author)
 
 
 def author_key_column():  # type: ignore[no-untyped-def]
     """Return the SQL expression of `author_key_of`, for grouping and filtering."""
-    return func.coalesce(Comment.user_id, Comment.author)
+    # A literal, not a bound parameter: PostgreSQL matches a GROUP BY expression only if it is the same text.
+    account = literal_column(f"'{READER_KEY_PREFIX}'", String) + cast(Comment.reader_id, String)
+    return func.coalesce(Comment.user_id, account, Comment.author)
 
 
 def ban_query(site_id: int, author_key: str | None, ip_hash: str | None, now: datetime | None = None):  # type: ignore[no-untyped-def]

@@ -102,7 +102,8 @@ class ThreadIds:
 
 def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submission: Submission,
                    ip_hash: str | None, thread_ids: ThreadIds | None = None,
-                   user_id: str | None = None) -> tuple[Comment, str]:
+                   user_id: str | None = None, reader_id: int | None = None,
+                   reply_notice_lang: str | None = None) -> tuple[Comment, str]:
     """Commit the comment as pending, then have its moderation enqueued; return it with the author's token."""
     token = new_token()
     # A Core connection, not an ORM session: on this path the session's bookkeeping cost as much CPU as
@@ -120,7 +121,8 @@ def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submiss
         values = dict(
             thread_id=thread_id, parent_id=submission.parent, author=submission.author, email=submission.email,
             text=submission.text, status=CommentStatus.PENDING.value, ip_hash=ip_hash,
-            token_hash=hash_token(token), reasons=[], created_at=utcnow(), user_id=user_id,
+            token_hash=hash_token(token), reasons=[], created_at=utcnow(), user_id=user_id, reader_id=reader_id,
+            reply_notice_lang=reply_notice_lang,
         )
         comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
     comment = Comment(id=comment_id, **values)  # a detached copy for the caller

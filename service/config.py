@@ -71,6 +71,8 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("SMTP_HOST", "smtp_host", "", "Mail server for notification emails to moderators; empty turns email off"),
     ("SMTP_PORT", "smtp_port", "25", "Port of the mail server"),
     ("SMTP_FROM", "smtp_from", "moderato@localhost", "Sender address of notification emails"),
+    ("PUBLIC_URL", "public_url", "",
+     "The service's address as readers reach it (https://comments.example.com), for links in readers' mails"),
     ("NOTIFY_EMAILS", "notify_emails", "",
      "Comma-separated extra addresses for notifications, besides the console accounts' emails"),
 )
@@ -135,6 +137,7 @@ class Config:
     smtp_port: int = 25
     smtp_from: str = "moderato@localhost"
     notify_emails: tuple[str, ...] = ()
+    public_url: str = ""
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -22,7 +22,7 @@ from service.accounts import (
     require_moderator, require_site, require_unrestricted_admin, revoke_token, session_stamp, set_password,
     verify_password,
 )
-from service.bans import BanRequest, create_ban, lift_ban, list_bans
+from service.bans import BanRequest, author_key_of, create_ban, lift_ban, list_bans
 from service.comments import ThreadCache
 from service.config import Config
 from service import reason_text
@@ -557,7 +557,7 @@ def ban() -> Response:
         if row is None:
             raise NotFound("No such comment.")
         comment, site_id = row
-        author_key = comment.user_id or comment.author
+        author_key = author_key_of(comment)
         if form.get("by_ip"):
             ip_hash = comment.ip_hash
     if site_id is None:

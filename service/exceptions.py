@@ -7,14 +7,20 @@
     │   ├── MissingField              400 missing_field
     │   ├── FieldTooLong              400 field_too_long
     │   ├── InvalidField              400 invalid_field
-    │   └── ParentInOtherThread       400 parent_in_other_thread
+    │   ├── ParentInOtherThread       400 parent_in_other_thread
+    │   └── LinkInvalid               400 link_invalid
     ├── Unauthorized                  401 unauthorized
+    │   ├── SignInFailed              401 sign_in_failed
+    │   └── SessionInvalid            401 session_invalid
     ├── Forbidden                     403 forbidden
     │   ├── CaptchaInvalid            403 captcha_invalid
     │   ├── IdentityInvalid           403 identity_invalid
     │   ├── OriginNotAllowed          403 origin_not_allowed
     │   ├── CsrfFailed                403 csrf_failed
-    │   └── ThreadClosed              403 thread_closed
+    │   ├── ThreadClosed              403 thread_closed
+    │   ├── AccountsDisabled          403 accounts_disabled
+    │   ├── AccountRequired           403 account_required
+    │   └── EmailUnverified           403 email_unverified
     ├── NotFound                      404 not_found
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
@@ -22,13 +28,15 @@
     │   ├── AlreadyReported           409 already_reported
     │   ├── StaleDecision             409 stale_decision
     │   ├── IdempotencyKeyInUse       409 idempotency_key_in_use
-    │   └── NotPinnable               409 not_pinnable
+    │   ├── NotPinnable               409 not_pinnable
+    │   └── EmailTaken                409 email_taken
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── IdempotencyKeyReused          422 idempotency_key_reused
     ├── RateLimited                   429 rate_limited
     │   └── LoginLocked               429 login_locked
     └── ServiceUnavailable            503 service_unavailable
+        └── MailUnavailable           503 mail_unavailable
 """
 from __future__ import annotations
 
@@ -190,3 +198,38 @@ class ThreadClosed(Forbidden):
 
 class NotPinnable(Conflict):
     code, default_message = "not_pinnable", "Only a published comment that answers no other comment can be pinned."
+
+
+# --- Reader accounts (service/readers/) ---
+
+
+class LinkInvalid(BadRequest):
+    code, default_message = "link_invalid", "The link is forged, expired or already used."
+
+
+class SignInFailed(Unauthorized):
+    code, default_message = "sign_in_failed", "The email or the password is wrong."
+
+
+class SessionInvalid(Unauthorized):
+    code, default_message = "session_invalid", "The reader's session has ended; sign in again."
+
+
+class AccountsDisabled(Forbidden):
+    code, default_message = "accounts_disabled", "This site has no reader accounts."
+
+
+class AccountRequired(Forbidden):
+    code, default_message = "account_required", "Sign in to comment on this site."
+
+
+class EmailUnverified(Forbidden):
+    code, default_message = "email_unverified", "Verify your email address first: open the link we mailed you."
+
+
+class EmailTaken(Conflict):
+    code, default_message = "email_taken", "An account with this email address exists; sign in instead."
+
+
+class MailUnavailable(ServiceUnavailable):
+    code, default_message = "mail_unavailable", "This service cannot send mail; accounts are unavailable."

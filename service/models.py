@@ -132,6 +132,12 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a verified signed-in reader
+    # A reader account of this service (migration 0006); host-signed readers keep `user_id`, a separate
+    # id space, so a host's user "7" and account 7 are never the same author.
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
+    # The language of reply notices its author asked for; None: no notices.
+    reply_notice_lang: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     thread: Mapped[Thread] = relationship()
     verdicts: Mapped[list[VerdictRecord]] = relationship(back_populates="comment", order_by="VerdictRecord.id")
@@ -311,3 +317,42 @@ class Pin(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
     pinned_by: Mapped[str] = mapped_column(String(100))
     pinned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Readers' own accounts on a site, and their sessions (migration 0006) ---
+
+
+class ReaderAccountMode(str, Enum):
+    """Who may comment on a site: guests (and host-signed readers), reader accounts only, or both."""
+
+    GUESTS = "guests"
+    ACCOUNTS = "accounts"
+    BOTH = "both"
+
+
+class ReaderAccount(Base):
+    """A reader's account on one site: a nickname, an email (lower-cased) and an Argon2id password hash."""
+
+    __tablename__ = "readers"
+    __table_args__ = (UniqueConstraint("site_id", "email", name="uq_readers_site_email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    nickname: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")  # of the mails it gets
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReaderSession(Base):
+    """A signed-in widget's session; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "reader_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

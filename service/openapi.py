@@ -374,6 +374,301 @@ paths:
             image/svg+xml:
               schema: {type: string}
         "404": {$ref: "#/components/responses/NotFound"}
+  /api/readers/me:
+    get:
+      tags: [readers]
+      operationId: getReader
+      summary: Whether the site offers reader accounts, and the signed-in reader (null for nobody).
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      responses:
+        "200":
+          description: The site's account mode and the reader.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [accounts, reader]
+                additionalProperties: false
+                properties:
+                  accounts: {type: string, enum: [guests, accounts, both]}
+                  reader: {oneOf: [{$ref: "#/components/schemas/ReaderAccount"}, {type: "null"}]}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/register:
+    post:
+      tags: [readers]
+      operationId: registerReader
+      summary: Create a reader account (Argon2id password) and mail its verification link.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [nickname, email, password]
+              properties:
+                site: {type: string, maxLength: 100}
+                nickname: {type: string, minLength: 1, maxLength: 40}
+                email: {type: string, maxLength: 254}
+                password: {type: string, minLength: 8, maxLength: 200}
+                lang: {type: string, enum: [zh-CN, zh-TW, en], description: The language of the account's mails.}
+      responses:
+        "201":
+          description: The account, unverified; a verification mail is on its way.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [reader, verification]
+                additionalProperties: false
+                properties:
+                  reader: {$ref: "#/components/schemas/ReaderAccount"}
+                  verification: {type: string, enum: [sent]}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/signin:
+    post:
+      tags: [readers]
+      operationId: signInReader
+      summary: Open a session for a verified account; throttled and locked out like console sign-ins.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [email, password]
+              properties:
+                site: {type: string, maxLength: 100}
+                email: {type: string, maxLength: 254}
+                password: {type: string, maxLength: 200}
+      responses:
+        "200":
+          description: The session token (send it as X-Moderato-Session) and the reader.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [session, reader]
+                additionalProperties: false
+                properties:
+                  session: {type: string}
+                  reader: {$ref: "#/components/schemas/ReaderAccount"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/signout:
+    post:
+      tags: [readers]
+      operationId: signOutReader
+      summary: End the session named by X-Moderato-Session.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      responses:
+        "200":
+          description: Signed out (also when the session had ended).
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [signed_out]
+                additionalProperties: false
+                properties:
+                  signed_out: {type: boolean}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/verification:
+    post:
+      tags: [readers]
+      operationId: resendVerification
+      summary: Mail the verification link again, if the email has an unverified account.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [email]
+              properties:
+                site: {type: string, maxLength: 100}
+                email: {type: string, maxLength: 254}
+      responses:
+        "202":
+          description: The same answer whether or not the email has an account.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [mail]
+                additionalProperties: false
+                properties:
+                  mail: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/password-reset:
+    post:
+      tags: [readers]
+      operationId: requestPasswordReset
+      summary: Mail a password-reset link (valid one hour, once), if the email has an account.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [email]
+              properties:
+                site: {type: string, maxLength: 100}
+                email: {type: string, maxLength: 254}
+      responses:
+        "202":
+          description: The same answer whether or not the email has an account.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [mail]
+                additionalProperties: false
+                properties:
+                  mail: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/readers/me/delete:
+    post:
+      tags: [readers]
+      operationId: deleteReader
+      summary: Delete the signed-in reader's account; its comments erased or kept anonymised.
+      parameters:
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [password, comments]
+              properties:
+                site: {type: string, maxLength: 100}
+                password: {type: string, maxLength: 200}
+                comments: {type: string, enum: [erase, anonymise]}
+      responses:
+        "200":
+          description: The account is gone; how many comments it had.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [deleted, comments]
+                additionalProperties: false
+                properties:
+                  deleted: {type: boolean}
+                  comments: {type: integer, minimum: 0}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
+  /api/comments/{comment_id}/delete:
+    post:
+      tags: [readers]
+      operationId: deleteOwnComment
+      summary: Erase one of the reader's own comments (by the session's account, or the comment's author token).
+      parameters:
+        - $ref: "#/components/parameters/comment_id"
+        - $ref: "#/components/parameters/site"
+        - $ref: "#/components/parameters/reader_session"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: []
+              properties:
+                site: {type: string, maxLength: 100}
+                token: {type: string, description: The author token the comment's 202 returned.}
+      responses:
+        "200":
+          description: The comment is a tombstone now.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, deleted]
+                additionalProperties: false
+                properties:
+                  id: {$ref: "#/components/schemas/Id"}
+                  deleted: {type: boolean}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/PayloadTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/ServiceUnavailable"}
   /api/moderation/comments/{comment_id}/pin:
     $ref: "#/components/pathItems/Pin"
   /api/moderation/comments/{comment_id}/unpin:
@@ -562,6 +857,11 @@ components:
       in: path
       required: true
       schema: {$ref: "#/components/schemas/Id"}
+    reader_session:
+      name: X-Moderato-Session
+      in: header
+      description: A reader account's session token, from the widget's storage (never a cookie).
+      schema: {type: string, maxLength: 100}
   pathItems:
     Like:
       post:
@@ -742,6 +1042,18 @@ components:
         captcha_answer: {type: string}
         user_token: {type: string, description: A signed-in reader's token, signed with the site's secret.}
         reader_ip: {type: string, description: The reader's address, for API-key posts (hashed at once).}
+        notify_replies: {type: boolean, description: Mail the author when a reply is approved (needs an email or an account).}
+        lang: {type: string, enum: [zh-CN, zh-TW, en], description: The language of the reply notices.}
+    ReaderAccount:
+      type: object
+      required: [nickname, email, verified, language, avatar]
+      additionalProperties: false
+      properties:
+        nickname: {type: string}
+        email: {type: string}
+        verified: {type: boolean}
+        language: {type: string}
+        avatar: {type: string, description: The avatar digits of the account's comments on a thread page.}
     ReportSubmission:
       type: object
       required: [reason]

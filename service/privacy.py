@@ -119,28 +119,43 @@ def erase_author(db: Database, redis: Redis | None, config: Config, principal: P
         sites = sites_in_scope(session, principal, site_name)
         rows = _matching(session, sites, author)
         ids = [c.id for c, _t in rows]
-        if ids:
-            session.execute(delete(VerdictRecord).where(VerdictRecord.comment_id.in_(ids)))
-            session.execute(delete(Report).where(Report.comment_id.in_(ids)))
-            now = utcnow()
-            for comment, _thread in rows:
-                comment.text = ""
-                comment.author = ""
-                comment.email = None
-                comment.ip_hash = None
-                comment.user_id = None
-                comment.reasons = []
-                comment.token_hash = hash_token(new_token())  # the author's token no longer opens it
-                if comment.status == CommentStatus.PENDING.value:
-                    comment.status = CommentStatus.DELETED.value
-                    comment.decided_by, comment.decided_at = ERASED_BY, now
+        tombstone(session, [c for c, _t in rows])
         _audit(session, principal, "privacy.erase", sites, author, config, rows)
         touched = {(t.site_id, t.key) for _c, t in rows}
-    if redis is not None:
-        cache = ThreadCache(redis, config.thread_cache_ttl)
-        for site_id, key in touched:
-            cache.invalidate(site_id, key)  # cached pages hold the erased text
+    drop_cached_pages(redis, config, touched)
     return ids
+
+
+def tombstone(session: Session, comments: list[Comment], decided_by: str = ERASED_BY) -> None:
+    """Erase comments in place (see the module's docstring); the caller commits. Readers' deletions use it too."""
+    ids = [c.id for c in comments]
+    if not ids:
+        return
+    session.execute(delete(VerdictRecord).where(VerdictRecord.comment_id.in_(ids)))
+    session.execute(delete(Report).where(Report.comment_id.in_(ids)))
+    now = utcnow()
+    for comment in comments:
+        comment.text = ""
+        comment.author = ""
+        comment.email = None
+        comment.ip_hash = None
+        comment.user_id = None
+        comment.reader_id = None
+        comment.reply_notice_lang = None
+        comment.reasons = []
+        comment.token_hash = hash_token(new_token())  # the author's token no longer opens it
+        if comment.status == CommentStatus.PENDING.value:
+            comment.status = CommentStatus.DELETED.value
+            comment.decided_by, comment.decided_at = decided_by, now
+
+
+def drop_cached_pages(redis: Redis | None, config: Config, touched: set[tuple[int, str]]) -> None:
+    """Drop the cached pages of the (site id, thread key) pairs: they hold text that is gone."""
+    if redis is None:
+        return
+    cache = ThreadCache(redis, config.thread_cache_ttl)
+    for site_id, key in touched:
+        cache.invalidate(site_id, key)
 
 
 def _audit(session: Session, principal: Principal, event: str, sites: list[Site], author: AuthorQuery,

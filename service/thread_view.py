@@ -135,10 +135,11 @@ def _decorate(session: Session, site_id: int, top: list[dict[str, Any]], secret:
     ids = list(nodes)
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Comment.id, Comment.user_id, Comment.email, Comment.author, func.count(Like.id))
+            select(Comment.id, Comment.user_id, Comment.email, Comment.author, Comment.reader_id, func.count(Like.id))
             .outerjoin(Like, Like.comment_id == Comment.id)
-            .where(Comment.id.in_(ids[start:start + 500])).group_by(Comment.id))
-        for comment_id, user_id, email, author, likes in rows:
+            .where(Comment.id.in_(ids[start:start + 500]))
+            .group_by(Comment.id, Comment.user_id, Comment.email, Comment.author, Comment.reader_id))
+        for comment_id, user_id, email, author, reader_id, likes in rows:
             node = nodes[comment_id]
             node["likes"] = likes
-            node["avatar"] = avatar_key(secret, site_id, user_id, email, author)
+            node["avatar"] = avatar_key(secret, site_id, user_id, email, author, reader_id)

@@ -24,7 +24,7 @@ from service.signals import comment_reported
 STATIC = Path(__file__).resolve().parent / "static"
 CSS_PLACEHOLDER = '"__MODERATO_CSS__"'
 # The public API that pages call from a browser; the moderation and testing APIs are never cross-origin.
-CORS_PATHS = ("/api/captcha", "/api/comments", "/api/threads")
+CORS_PATHS = ("/api/captcha", "/api/comments", "/api/threads", "/api/readers")
 CORS_MAX_AGE = "600"
 
 widget = Blueprint("widget", __name__)
@@ -82,7 +82,8 @@ def _check_origin() -> Response | None:
             raise OriginNotAllowed()
         response = current_app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+        # X-Moderato-Session: a signed-in reader account's session (service/readers/), never a cookie.
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key, X-Moderato-Session"
         response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
         return response
     if request.method not in ("GET", "HEAD") and not allowed:

@@ -107,7 +107,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     with engine.begin() as conn:
         conn.execute(text(
             "TRUNCATE sites, api_keys, threads, comments, verdicts, moderation_actions, word_entries, reports, "
-            "users, user_tokens, bans, audit_events RESTART IDENTITY CASCADE"
+            "users, user_tokens, bans, audit_events, readers RESTART IDENTITY CASCADE"
         ))
     engine.dispose()
     return url
@@ -177,3 +177,42 @@ def run_worker(config: Config, redis_client: Redis, worker_context):  # type: ig
 
     yield drain
     use_context(None)
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) that keeps every message it is sent, for tests of readers' mails."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        """Keep the message (aiosmtpd's handler hook)."""
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def bodies(self, to: str) -> list[str]:
+        """Return the plain-text bodies of the messages sent to an address, oldest first."""
+        return [m.get_content() for m in self.messages if m["To"] == to]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """Run a local SMTP sink for the test."""
+    sink = SmtpSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def mail_config(database_url: str, redis_client: Redis, redis_server: EmbeddedRedis, tmp_path: Path,
+                smtp_sink: SmtpSink) -> Config:
+    """Return a test configuration whose mails go to the test's SMTP sink."""
+    return make_config(database_url, redis_server.url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_sink.port,
+                       held_queue_alert=0)

@@ -64,3 +64,45 @@ def console_post(client: FlaskClient, path: str, data: dict[str, Any] | None = N
     with client.session_transaction() as session:
         token = session.get("console_csrf", "")
     return client.post(path, data={"csrf_token": token, **(data or {})}, headers={"Origin": "http://localhost"})
+
+
+READER_PASSWORD = "reader password 1"
+
+
+def set_reader_accounts(app, mode: str = "both", site_name: str = "default") -> int:  # type: ignore[no-untyped-def]
+    """Set a site's reader-account mode (guests, accounts, both) and return its id."""
+    from service.models import Site
+    from service.sites import get_or_create_site
+
+    db = app.extensions["moderato.db"]
+    site = get_or_create_site(db, site_name)
+    with db.write() as session:
+        row = session.get(Site, site.id)
+        row.settings = {**(row.settings or {}), "reader_accounts": mode}
+    app.extensions["moderato.sites"].clear()
+    return site.id
+
+
+def make_reader(app, nickname: str = "读者甲", email: str = "reader@example.com",  # type: ignore[no-untyped-def]
+                verified: bool = True, site_name: str = "default", language: str = "zh-CN") -> int:
+    """Create a reader account with READER_PASSWORD (verified unless told) and return its id."""
+    from service.accounts import hash_password
+    from service.models import ReaderAccount, utcnow
+    from service.sites import get_or_create_site
+
+    db = app.extensions["moderato.db"]
+    site = get_or_create_site(db, site_name)
+    with db.write() as session:
+        account = ReaderAccount(site_id=site.id, nickname=nickname, email=email, language=language,
+                                password_hash=hash_password(READER_PASSWORD), created_at=utcnow(),
+                                email_verified_at=utcnow() if verified else None)
+        session.add(account)
+        session.flush()
+        return account.id
+
+
+def reader_session(client: FlaskClient, email: str = "reader@example.com") -> dict[str, str]:
+    """Sign a reader in and return the header that carries the session."""
+    response = client.post("/api/readers/signin", json={"email": email, "password": READER_PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    return {"X-Moderato-Session": response.get_json()["session"]}

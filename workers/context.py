@@ -33,6 +33,10 @@ class WorkerContext:
 
         # Decisions made here (a comment held) may pass a site's alert threshold.
         subscribe(self.config, lambda: self.redis)
+        from service.readers.notices import subscribe as subscribe_reply_notices
+
+        # An approved reply may be worth a notice to the reader it answers.
+        subscribe_reply_notices(self.config, lambda: self.redis, lambda: self.db)
 
     @property
     def redis(self) -> Redis:

@@ -13,7 +13,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.bans import apply_ban
+from service.bans import apply_ban, author_key_for
 from service.comments import ThreadCache
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
 from service.metrics import count_decisions
@@ -36,7 +36,7 @@ _STATUS_FOR_ACTION = {
 # Built once: constructing the statement on every job cost a tenth of a millisecond.
 _SELECT_COMMENTS = (
     select(Comment.id, Comment.status, Comment.text, Comment.author, Comment.email, Comment.ip_hash,
-           Comment.user_id, Thread.key, Thread.site_id, Site.settings)
+           Comment.user_id, Comment.reader_id, Thread.key, Thread.site_id, Site.settings)
     .join(Thread, Thread.id == Comment.thread_id).join(Site, Site.id == Thread.site_id)
     .where(Comment.id.in_(bindparam("comment_ids", expanding=True)))
 )
@@ -104,7 +104,7 @@ def _judge(ctx: WorkerContext, pending: list[Row], standings: dict[int, AuthorSt
             continue
         comment_input = CommentInput(
             text=row.text, author=row.author, email=row.email or "", thread=row.key, site_id=row.site_id,
-            comment_id=row.id, ip_hash=row.ip_hash or "", author_key=row.user_id or row.author,
+            comment_id=row.id, ip_hash=row.ip_hash or "", author_key=author_key_for(row.user_id, row.reader_id, row.author),
         )
         try:
             decision = ctx.pipeline_for(row.site_id).run(comment_input, redis=ctx.redis)
@@ -161,7 +161,7 @@ def _standings(ctx: WorkerContext, conn: Connection, rows: list[Row]) -> dict[in
     standings: dict[int, AuthorStanding] = {}
     for site_id in {row.site_id for row in rows}:
         site_rows = [row for row in rows if row.site_id == site_id]
-        authors = [(row.user_id or row.author, row.ip_hash) for row in site_rows]  # as bans.author_key_of
+        authors = [(author_key_for(row.user_id, row.reader_id, row.author), row.ip_hash) for row in site_rows]
         found = ctx.standings(conn, site_id, site_rows[0].settings or {}, authors)
         standings.update({row.id: standing for row, standing in zip(site_rows, found)})
     return standings

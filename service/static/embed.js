@@ -40,7 +40,15 @@
       e_rate_limited: "操作太频繁，请稍后再试。", e_rate_wait: "操作太频繁，请 {n} 秒后再试。", e_already_reported: "您已经举报过这条评论。",
       e_comment_not_found: "评论不存在或已被删除。", e_payload_too_large: "内容太长了。",
       e_network: "网络连接失败，请检查网络后重试。", e_service_unavailable: "服务暂时不可用，请稍后再试。",
-      e_banned: "您暂时不能发表评论。", e_other: "出错了，请稍后再试。"
+      e_banned: "您暂时不能发表评论。", e_other: "出错了，请稍后再试。",
+      signin: "登录", signup: "注册", signout: "退出", forgot: "忘记密码", sendReset: "发送重设邮件", delAcct: "注销帐号",
+      delAnon: "保留我的评论，匿名显示", delErase: "同时删除我的全部评论", delDone: "帐号已注销。", needAcct: "登录后才能发表评论。",
+      verifySent: "验证邮件已发送，请点击邮件中的链接，然后登录。", resetSent: "如果该邮箱已注册，重设密码的邮件已发出。",
+      resend: "重发验证邮件", notify: "有人回复时邮件通知我", del: "删除", delSure: "确认删除", deleted: "评论已删除。", gone: "已注销用户",
+      f_nickname: "昵称", f_password: "密码", e_email_unverified: "请先点击验证邮件中的链接，验证您的邮箱。",
+      e_email_taken: "该邮箱已注册，请直接登录。", e_sign_in_failed: "邮箱或密码不正确。", e_session_invalid: "登录已过期，请重新登录。",
+      e_login_locked: "登录失败次数过多，请稍后再试。", e_account_required: "请登录后发表评论。", e_accounts_disabled: "本站未开放注册。",
+      e_mail_unavailable: "暂时无法发送邮件，请稍后再试。"
     },
     "zh-TW": {
       title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", hot: "熱評", nick: "暱稱",
@@ -62,7 +70,15 @@
       e_rate_limited: "操作太頻繁，請稍後再試。", e_rate_wait: "操作太頻繁，請 {n} 秒後再試。", e_already_reported: "您已經檢舉過這則評論。",
       e_comment_not_found: "評論不存在或已被刪除。", e_payload_too_large: "內容太長了。",
       e_network: "網路連線失敗，請檢查網路後再試。", e_service_unavailable: "服務暫時無法使用，請稍後再試。",
-      e_banned: "您暫時不能發表評論。", e_other: "發生錯誤，請稍後再試。"
+      e_banned: "您暫時不能發表評論。", e_other: "發生錯誤，請稍後再試。",
+      signin: "登入", signup: "註冊", signout: "登出", forgot: "忘記密碼", sendReset: "寄送重設郵件", delAcct: "刪除帳號",
+      delAnon: "保留我的評論，匿名顯示", delErase: "同時刪除我的全部評論", delDone: "帳號已刪除。", needAcct: "登入後才能發表評論。",
+      verifySent: "驗證郵件已寄出，請點擊郵件中的連結，然後登入。", resetSent: "如果該電子郵件已註冊，重設密碼的郵件已寄出。",
+      resend: "重寄驗證郵件", notify: "有人回覆時寄信通知我", del: "刪除", delSure: "確認刪除", deleted: "評論已刪除。", gone: "已刪除的帳號",
+      f_nickname: "暱稱", f_password: "密碼", e_email_unverified: "請先點擊驗證郵件中的連結，驗證您的電子郵件。",
+      e_email_taken: "該電子郵件已註冊，請直接登入。", e_sign_in_failed: "電子郵件或密碼不正確。", e_session_invalid: "登入已過期，請重新登入。",
+      e_login_locked: "登入失敗次數過多，請稍後再試。", e_account_required: "請登入後發表評論。", e_accounts_disabled: "本站未開放註冊。",
+      e_mail_unavailable: "暫時無法寄送郵件，請稍後再試。"
     },
     en: {
       title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", hot: "Top", nick: "Name",
@@ -91,7 +107,19 @@
       e_comment_not_found: "This comment no longer exists.", e_payload_too_large: "That is too long.",
       e_network: "Network error. Check your connection and try again.",
       e_service_unavailable: "The service is unavailable. Please try again later.",
-      e_banned: "You cannot comment right now.", e_other: "Something went wrong. Please try again later."
+      e_banned: "You cannot comment right now.", e_other: "Something went wrong. Please try again later.",
+      signin: "Sign in", signup: "Sign up", signout: "Sign out", forgot: "Forgot password", sendReset: "Send reset mail",
+      delAcct: "Delete account", delAnon: "Keep my comments, anonymised", delErase: "Delete all my comments too",
+      delDone: "Your account is deleted.", needAcct: "Sign in to comment.",
+      verifySent: "We mailed you a link: open it to verify your email, then sign in.",
+      resetSent: "If the email has an account, a reset mail is on its way.", resend: "Send the verification mail again",
+      notify: "Email me when someone replies", del: "Delete", delSure: "Really delete", deleted: "Comment deleted.",
+      gone: "Deleted account", f_nickname: "your name", f_password: "your password",
+      e_email_unverified: "Verify your email first: open the link we mailed you.",
+      e_email_taken: "This email has an account; sign in instead.", e_sign_in_failed: "The email or the password is wrong.",
+      e_session_invalid: "Your sign-in has expired; sign in again.", e_login_locked: "Too many failed sign-ins; try again later.",
+      e_account_required: "Sign in to comment.", e_accounts_disabled: "This site has no accounts.",
+      e_mail_unavailable: "Mail cannot be sent right now; try again later."
     }
   };
   // Emoticons: [emoji, zh-CN name, zh-TW name, English name]; the names are also the classic [代码] codes.
@@ -258,6 +286,7 @@
       var url = BASE + path + (S.site ? (path.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(S.site) : "");
       var opts = { method: method, credentials: "omit", headers: { Accept: "application/json" } };
       if (idem) opts.headers["Idempotency-Key"] = idem;
+      if (S.sess) opts.headers["X-Moderato-Session"] = S.sess;
       if (body) {
         if (S.site) body.site = S.site;
         opts.headers["Content-Type"] = "application/json";
@@ -387,7 +416,7 @@
       text.appendChild(c.erased ? h("em", { text: t.erased }) : rich(c.text, to, jump, S.domains));
       var li = h("li", { cls: "c" + (own ? " own" : ""), "data-id": c.id }, [
         h("div", { cls: "meta" }, [c.avatar && /^[0-9a-f]{16}$/.test(c.avatar) ? avatar(c.avatar) : null,
-          h("span", { cls: "author", text: c.author }),
+          h("span", { cls: "author", text: c.author || (c.erased ? "" : t.gone) }),
           c.verified ? h("span", { cls: "verified", title: t.verified, "aria-label": t.verified, text: "✓" }) : null,
           c.pinned ? h("span", { cls: "badge pin", text: t.pinned }) : null,
           time, own ? own : null]), text
@@ -404,6 +433,7 @@
         ]));
         li.appendChild(box);
       }
+      mineActs(c, li, own);
       return li;
     }
 
@@ -507,7 +537,7 @@
     // -- writing ---------------------------------------------------------------------------------------
     function newCaptcha() {
       R.capAnswer.value = "";
-      return api("GET", "/api/captcha" + (S.user ? "?signed_in=1" : "")).then(function (c) {
+      return api("GET", "/api/captcha" + (S.user || S.acct ? "?signed_in=1" : "")).then(function (c) {
         S.captcha = c;
         // The site's policy may spare this reader the captcha (signed in, or a site that never asks).
         R.capBox.hidden = R.capLabel.hidden = c.required === false;
@@ -582,13 +612,14 @@
       if (S.busy) return;
       clearError();
       var text = R.text.value.trim();
-      var missing = !S.user && !R.author.value.trim() ? ["author", R.author] : !text ? ["text", R.text] :
+      var missing = R.author && !R.author.value.trim() ? ["author", R.author] : !text ? ["text", R.text] :
         !R.capBox.hidden && !R.capAnswer.value.trim() ? ["captcha_answer", R.capAnswer] : null;
       if (missing) return showError({ code: "missing_field", field: missing[0] }, missing[1]);
       var body = { thread: S.thread, thread_title: S.title, text: text, captcha_id: S.captcha && S.captcha.id,
         captcha_answer: R.capAnswer.value.trim() };
       if (S.user) body.user_token = S.token;
-      else { body.author = R.author.value.trim(); if (R.email.value.trim()) body.email = R.email.value.trim(); }
+      else if (R.author) { body.author = R.author.value.trim(); if (R.email.value.trim()) body.email = R.email.value.trim(); }
+      if (R.notify && R.notify.checked) { body.notify_replies = true; body.lang = S.lang; }
       if (S.replyTo) body.parent = S.replyTo.id;
       // One key per submission, kept while it is retried unchanged (a new captcha aside): a retry after a
       // lost answer gets the first answer, not a second comment.
@@ -597,7 +628,7 @@
       setBusy(true);
       api("POST", "/api/comments", body, S.idem.key).then(function (r) {
         S.idem = null;
-        S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : body.author, text: text,
+        S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : S.acct ? S.acct.nickname : body.author, text: text,
           parentName: S.replyTo && S.replyTo.author, parentId: S.replyTo && S.replyTo.id, at: new Date().toISOString(), status: r.status || "pending" });
         store(); drawMine();
         R.text.value = ""; count();
@@ -652,6 +683,86 @@
       form.querySelector("input").focus();
     }
 
+    // -- reader accounts (service/readers/): the session token lives in this origin's storage and travels in
+    // the X-Moderato-Session header, never as a cookie; sign in, sign up, reset, sign out, delete ----------------
+    var sessKey = "moderato:session|" + BASE + "|" + (S.site || "default");
+    S.mode = "guests"; S.acct = null; S.panel = ""; S.anote = "";
+    try { S.sess = localStorage.getItem(sessKey) || ""; } catch (e) { S.sess = ""; }
+
+    function setSession(tok, reader) {
+      S.sess = tok || ""; S.acct = reader || null; keep(sessKey, S.sess);
+      S.captcha = null; render(); drawList();
+    }
+
+    function loadAccount() {
+      if (S.user) return;
+      api("GET", "/api/readers/me").then(function (r) {
+        S.mode = r.accounts; S.acct = r.reader;
+        if (S.mode !== "guests") { render(); drawList(); }
+      }, function (e) { if (e.code === "session_invalid") { setSession(""); loadAccount(); } });
+    }
+
+    function notifyBox() {
+      if (S.user || (!S.acct && S.mode === "accounts")) return null;
+      R.notify = h("input", { type: "checkbox", id: "m-notify" });
+      return h("label", { cls: "notify", "for": "m-notify" }, [R.notify, " " + t.notify]);
+    }
+
+    function acctBox() {
+      if (S.user || S.mode === "guests") return null;
+      var box = h("div", { cls: "acct" }), msg = h("p", { cls: "err", role: "alert", hidden: true });
+      function btn(text, fn) { return h("button", { type: "button", cls: "link", text: text, onclick: fn }); }
+      function open(p) { S.panel = S.panel === p ? "" : p; S.anote = ""; render(); var i = root.querySelector(".apanel input"); if (i) i.focus(); }
+      box.appendChild(S.acct ? h("p", { cls: "signed" }, [fmt(t.signedAs, S.acct.nickname), " ",
+        btn(t.signout, function () { api("POST", "/api/readers/signout", {}).catch(function () {}); setSession(""); }),
+        btn(t.delAcct, function () { open("del"); })]) :
+        h("p", { cls: "signed" }, [S.mode === "accounts" ? t.needAcct + " " : "", btn(t.signin, function () { open("in"); }),
+          btn(t.signup, function () { open("up"); }), btn(t.forgot, function () { open("forgot"); })]));
+      if (S.anote) box.appendChild(h("p", { cls: "note", role: "status", text: S.anote }));
+      var names = { "in": ["email", "password"], up: ["nickname", "email", "password"], forgot: ["email"], del: ["password"] }[S.panel];
+      if (!names || !S.acct !== (S.panel !== "del")) return box;
+      var inputs = {}, choice = null, rows = names.map(function (n) {
+        inputs[n] = h("input", { id: "m-a-" + n, name: n, type: n === "nickname" ? "text" : n, maxlength: n === "nickname" ? "40" : "200",
+          autocomplete: n === "password" ? (S.panel === "up" ? "new-password" : "current-password") : n, required: true });
+        return h("div", {}, [h("label", { "for": "m-a-" + n, text: t["f_" + n] }), inputs[n]]);
+      });
+      if (S.panel === "del") rows.push(choice = h("select", { "aria-label": t.delAcct },
+        [h("option", { value: "anonymise", text: t.delAnon }), h("option", { value: "erase", text: t.delErase })]));
+      var label = { "in": t.signin, up: t.signup, forgot: t.sendReset, del: t.delAcct }[S.panel];
+      var send = h("button", { type: "submit", cls: "submit small", text: label });
+      box.appendChild(h("form", { cls: "apanel", novalidate: true, onsubmit: function (ev) {
+        ev.preventDefault(); msg.hidden = true; send.disabled = true;
+        var panel = S.panel, body = { lang: S.lang };
+        names.forEach(function (n) { body[n] = n === "password" ? inputs[n].value : inputs[n].value.trim(); });
+        if (choice) body.comments = choice.value;
+        var path = { "in": "signin", up: "register", forgot: "password-reset", del: "me/delete" }[panel];
+        api("POST", "/api/readers/" + path, body).then(function (r) {
+          S.panel = panel === "up" ? "in" : "";
+          S.anote = { up: t.verifySent, forgot: t.resetSent, del: t.delDone }[panel] || "";
+          if (panel === "in") return setSession(r.session, r.reader);
+          if (panel === "del") { setSession(""); load(); } else render();
+          say(S.anote);
+        }, function (e) {
+          send.disabled = false; msg.textContent = errText(e); msg.hidden = false;
+          if (e.code === "email_unverified") msg.appendChild(btn(t.resend, function () {
+            api("POST", "/api/readers/verification", { email: body.email }).then(function () { msg.textContent = t.verifySent; }, function (e2) { msg.textContent = errText(e2); });
+          }));
+        });
+      } }, rows.concat([msg, send])));
+      return box;
+    }
+
+    function mineActs(c, li, own) {
+      if (own || c.erased || !S.acct || c.avatar !== S.acct.avatar) return;
+      var b = h("button", { type: "button", cls: "link del", text: t.del, onclick: function () {
+        if (b.textContent !== t.delSure) { b.textContent = t.delSure; return; }
+        b.disabled = true;
+        api("POST", "/api/comments/" + c.id + "/delete", {}).then(function () { say(t.deleted); load(); },
+          function (e) { b.disabled = false; say(errText(e)); });
+      } }), acts = li.querySelector(":scope > .acts");
+      (acts || li.appendChild(h("div", { cls: "acts" }))).appendChild(b);
+    }
+
     // -- building --------------------------------------------------------------------------------------
     function render() {
       var keep = R.text ? { a: R.author && R.author.value, e: R.email && R.email.value, x: R.text.value } : null;
@@ -672,11 +783,11 @@
       R.replyLabel = h("span");
       R.replying = h("div", { cls: "replying", hidden: true }, [R.replyLabel, " ", h("button", { type: "button", cls: "link",
         text: t.cancelReply, onclick: function () { S.replyTo = null; drawReply(); R.text.focus(); } })]);
-      var who;
+      var who = null;
+      R.author = R.email = null;
       if (S.user) {
-        R.author = R.email = null;
         who = h("p", { cls: "signed", text: fmt(t.signedAs, S.user.name) });
-      } else {
+      } else if (!S.acct && S.mode !== "accounts") {
         R.author = h("input", { type: "text", id: "m-author", name: "author", maxlength: "40", autocomplete: "nickname", required: true });
         R.email = h("input", { type: "email", id: "m-email", name: "email", maxlength: "254", autocomplete: "email" });
         who = h("div", { cls: "row" }, [
@@ -703,7 +814,7 @@
       R.note = h("p", { cls: "note", hidden: true });
       R.submit = h("button", { type: "submit", cls: "submit", text: t.submit });
       R.form = h("form", { cls: "post", novalidate: true, onsubmit: submit, onfocusin: wantCaptcha }, [
-        R.replying, who,
+        R.replying, who, notifyBox(),
         h("label", { "for": "m-text", text: t.text }), R.text,
         h("div", { cls: "tools" }, [R.emoBtn, R.counter]), R.emo,
         R.capLabel = h("label", { "for": "m-captcha", text: t.captcha }),
@@ -719,8 +830,8 @@
       R.fail = h("p", { cls: "err", role: "alert", hidden: true }, [t.loadError + " ",
         h("button", { type: "button", cls: "link", text: t.retry, onclick: function () { load(); } })]);
       R.more = h("button", { type: "button", cls: "more", text: t.more, hidden: true, onclick: more });
-      [R.live, head, R.form, R.closed, R.mine, R.fail, R.list, R.empty, R.more,
-        h("div", { cls: "foot", text: "Moderato" })].forEach(function (n) { wrap.appendChild(n); });
+      [R.live, head, acctBox(), R.form, R.closed, R.mine, R.fail, R.list, R.empty, R.more,
+        h("div", { cls: "foot", text: "Moderato" })].forEach(function (n) { if (n) wrap.appendChild(n); });
       if (keep) { if (R.author) { R.author.value = keep.a || ""; R.email.value = keep.e || ""; } R.text.value = keep.x; }
       setClosed(S.closed); count(); drawReply(); drawHead(); drawMine(); drawList();
       if (S.captcha && S.captcha.id) { R.capImg.src = S.captcha.image; R.capImg.setAttribute("data-captcha-id", S.captcha.id); }
@@ -734,6 +845,7 @@
     render();
     load();
     poll();
+    loadAccount();
     return {
       el: el,
       restyle: function () {

@@ -75,7 +75,7 @@ def test_a_site_origin_is_allowed_to_preflight_post_and_read(client, app):
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == PARTNER
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert preflight.headers["Access-Control-Allow-Headers"].lower() == "content-type, idempotency-key"
+    assert preflight.headers["Access-Control-Allow-Headers"].lower() == "content-type, idempotency-key, x-moderato-session"
     posted = client.post("/api/comments", json=comment_payload(client), headers={"Origin": PARTNER})
     assert posted.status_code == 202 and posted.headers["Access-Control-Allow-Origin"] == PARTNER
     assert client.get(THREAD_PATH, headers={"Origin": PARTNER}).headers["Access-Control-Allow-Origin"] == PARTNER
