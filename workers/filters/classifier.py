@@ -314,7 +314,7 @@ class ClassifierFilter:
         # The spam model learnt English SMS only: on Chinese text it reacts to links and numbers, not to
         # spam, so there it is reported but not acted on; the contact and link rules judge Chinese spam.
         unjudged = ("spam",) if is_chinese(_LINKISH.sub(" ", text)) else ()
-        groups = named_groups(ctx.normalised("text"))
+        groups = named_groups(norm)
         # The filter alone cannot see the word list's verdict; workers.policy.decide judges again with it.
         action, reasons = self.policy.judge({k: v for k, v in scores.items() if k not in unjudged}, language,
                                             plain=not groups)
