@@ -16,14 +16,14 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """Return the user + system CPU seconds of a process (its threads included), None if it is gone."""
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """Return the user and system CPU seconds of a process (its threads included), None if it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
     fields = stat[stat.rindex(b")") + 2:].split()  # the command name may hold spaces and parentheses
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime and stime, fields 14 and 15 of proc(5)
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS  # utime and stime, fields 14 and 15 of proc(5)
 
 
 def descendants(pid: int) -> list[int]:
@@ -76,12 +76,13 @@ def postgres_background() -> list[int]:
 
 
 class CpuAccount:
-    """CPU seconds spent by each kind of process between `start` and `stop`."""
+    """CPU seconds spent by each kind of process between `start` and `stop`, and how much of it in the kernel."""
 
     def __init__(self, kinds: dict[str, Callable[[], Iterable[int]]], interval: float = 0.5) -> None:
         self.kinds, self.interval = kinds, interval
-        self._first: dict[tuple[str, int], float] = {}
-        self._last: dict[tuple[str, int], float] = {}
+        self._first: dict[tuple[str, int], tuple[float, float]] = {}
+        self._last: dict[tuple[str, int], tuple[float, float]] = {}
+        self.system: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
@@ -95,7 +96,7 @@ class CpuAccount:
                 key = (kind, pid)
                 if key not in self._first:
                     # A process that appears after the start spent all its CPU inside the window.
-                    self._first[key] = seconds if not self._started else 0.0
+                    self._first[key] = seconds if not self._started else (0.0, 0.0)
                 self._last[key] = seconds
 
     def start(self) -> CpuAccount:
@@ -117,20 +118,27 @@ class CpuAccount:
             self._thread.join()
         self._sample()
         totals = {kind: 0.0 for kind in self.kinds}
-        for key, last in self._last.items():
-            totals[key[0]] += last - self._first[key]
+        self.system = {kind: 0.0 for kind in self.kinds}
+        for key, (user, system) in self._last.items():
+            first = self._first[key]
+            totals[key[0]] += user + system - first[0] - first[1]
+            self.system[key[0]] += system - first[1]
         return totals
 
 
-def report(totals: dict[str, float], per: int, unit: str, elapsed: float, excluded: Iterable[str] = ()) -> str:
-    """Return the account as lines: CPU ms per `unit` of each kind, and the total without `excluded`."""
+def report(totals: dict[str, float], per: int, unit: str, elapsed: float, excluded: Iterable[str] = (),
+           system: dict[str, float] | None = None) -> str:
+    """Return the account as lines: CPU ms per `unit` of each kind (and the kernel's share, from `system`),
+    and the total without `excluded`."""
     skip = set(excluded)
     width = max(len(kind) for kind in totals)
     lines = [f"CPU per {unit} ({per} {unit}s, {elapsed:.1f} s, {os.cpu_count()} cores):"]
     for kind, seconds in totals.items():
         note = " (not in the total)" if kind in skip else ""
+        if system and kind in system and seconds > 0:
+            note = f", {system[kind] / seconds:4.0%} in the kernel" + note
         lines.append(f"  {kind:<{width}} {seconds * 1000 / max(per, 1):7.3f} ms  "
-                     f"({seconds:6.2f} s, {seconds / elapsed:4.2f} cores){note}")
+                     f"({seconds:6.2f} s, {seconds / elapsed:4.2f} cores{note})")
     total = sum(seconds for kind, seconds in totals.items() if kind not in skip)
     lines.append(f"  {'total':<{width}} {total * 1000 / max(per, 1):7.3f} ms  ({total:6.2f} s, "
                  f"{total / elapsed:4.2f} cores)")

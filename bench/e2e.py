@@ -104,13 +104,14 @@ def _account(stack: Stack, engine, kinds: tuple[str, ...]) -> CpuAccount:  # typ
     return CpuAccount({k: v for k, v in every.items() if k in kinds or k in ("database", "load generator")})
 
 
-def _print_account(totals: dict[str, float], comments: int, elapsed: float, filters: float | None) -> None:
+def _print_account(account: CpuAccount, comments: int, elapsed: float, filters: float | None) -> None:
+    totals = account.stop()
     if filters is not None and "worker" in totals:
         totals = {**totals, "  of which filters": filters}
         excluded = ("load generator", "  of which filters")
     else:
         excluded = ("load generator",)
-    print(report(totals, comments, "comment", elapsed, excluded=excluded))
+    print(report(totals, comments, "comment", elapsed, excluded=excluded, system=account.system))
     if filters is not None:
         rest = sum(v for k, v in totals.items() if k not in excluded) - filters
         print(f"  everything but the filters: {rest * 1000 / max(comments, 1):.3f} ms per comment")
@@ -175,7 +176,7 @@ def main() -> None:
         print(f"POST -> 202 latency: {summary(result.latencies)}")
         if not args.workers_during_load:
             print("accepting (while the load ran; no workers):")
-            _print_account(account.stop(), accepted, time.monotonic() - started, None)
+            _print_account(account, accepted, time.monotonic() - started, None)
         if args.workers_during_load:
             with engine.connect() as conn:
                 backlog = conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
@@ -187,14 +188,14 @@ def main() -> None:
             drain_start, decided_before = time.monotonic(), accepted + warmed - _pending(engine)
             account = _account(stack, engine, ("web", "worker", "scheduler", "redis")).start()
         left = _wait_until_decided(engine)
-        totals, elapsed = account.stop(), time.monotonic() - (started if args.workers_during_load else drain_start)
+        elapsed = time.monotonic() - (started if args.workers_during_load else drain_start)
         filters = _filter_cpu(stack) - filters_before
         if args.workers_during_load:
             print(f"end to end (from the first POST until every comment was decided; {left} left pending):")
-            _print_account(totals, accepted, elapsed, filters)
+            _print_account(account, accepted, elapsed, filters)
         else:
             print(f"deciding (the workers draining the backlog; {left} left pending):")
-            _print_account(totals, accepted + warmed - decided_before, elapsed, filters)
+            _print_account(account, accepted + warmed - decided_before, elapsed, filters)
         with engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT created_at, decided_at, status FROM comments WHERE decided_at IS NOT NULL")).all()

@@ -51,11 +51,11 @@ def _tune_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         # Writers take the write lock up front: a deferred transaction that upgrades from read to
-        # write can fail with SQLITE_BUSY at once, without waiting for the busy timeout.
-        if conn.get_execution_options().get("sqlite_immediate"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # write can fail with SQLITE_BUSY at once, without waiting for the busy timeout. Sent on the
+        # driver's connection: through exec_driver_sql it cost a statement execution (events, result)
+        # per transaction.
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class WriterTurns:
