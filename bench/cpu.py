@@ -134,6 +134,7 @@ def report(totals: dict[str, float], per: int, unit: str, elapsed: float, exclud
     width = max(len(kind) for kind in totals)
     lines = [f"CPU per {unit} ({per} {unit}s, {elapsed:.1f} s, {os.cpu_count()} cores):"]
     for kind, seconds in totals.items():
+        seconds = max(seconds, 0.0)  # an idle process read a tick apart can come out at -0.00
         note = " (not in the total)" if kind in skip else ""
         if system and kind in system and seconds > 0:
             note = f", {system[kind] / seconds:4.0%} in the kernel" + note
