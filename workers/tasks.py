@@ -131,9 +131,7 @@ def _announce(ctx: WorkerContext, judged: _Judged, decided: set[int], outcomes: 
     made = [(c, s, "filters") for c, s, _ in judged.decisions] + [
         (c, CommentStatus.REJECTED, "ban") for c, _ in judged.banned]
     cache = ThreadCache(ctx.redis, ctx.config.thread_cache_ttl)
-    for site_id, thread_key in {judged.threads[c] for c, s, _ in made
-                                if c in decided and s is CommentStatus.APPROVED}:
-        cache.invalidate(site_id, thread_key)
+    cache.invalidate_many({judged.threads[c] for c, s, _ in made if c in decided and s is CommentStatus.APPROVED})
     counted = []
     for comment_id, status, decided_by in made:
         if comment_id not in decided:
