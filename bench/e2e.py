@@ -5,6 +5,13 @@
 Prints accepted/s and the POST latency seen by the client, then decided/s and submit→decision latency
 p50/p95/p99 from the timestamps stored with each comment. Everything (load generator, web server,
 workers, Redis, database) shares this machine.
+
+It also prints a CPU account (bench/cpu.py): the CPU milliseconds per comment of each kind of process,
+from the kernel's counters, which a busy machine changes much less than it changes rates. With
+`--workers-during-load` the account runs from the end of the warm-up (once its comments are decided)
+until every comment of the run is decided: the end-to-end cost. Without it there are two: accepting
+(while the load runs) and deciding (while the workers drain the backlog, warm-up included). The
+filters' own CPU comes from the workers' `moderato_filter_cpu_seconds_total` counter in Redis.
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import time
 
 from sqlalchemy import create_engine, text
 
+from bench.cpu import CpuAccount, descendants, postgres_backends, report
 from bench.httpload import build_request, percentile, run_load, summary
 from bench.stack import Stack
 from service.config import Config
@@ -49,6 +57,64 @@ def load_texts() -> list[str]:
     except (ImportError, OSError):
         pass
     return [comment_text(i) for i in range(5000)]
+
+
+def _pending(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
+
+
+def _wait_until_decided(engine, timeout: float = 600) -> int:  # type: ignore[no-untyped-def]
+    """Wait until no comment is pending (or `timeout`); return how many are left."""
+    deadline = time.monotonic() + timeout
+    while (left := _pending(engine)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return left
+
+
+def _filter_cpu(stack: Stack) -> float:
+    """Return the workers' counter of CPU seconds spent inside the filters."""
+    from redis import Redis
+
+    from service.metrics import FILTER_CPU_KEY
+
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        return float(redis.get(FILTER_CPU_KEY) or 0)
+    finally:
+        redis.close()
+
+
+def _account(stack: Stack, engine, kinds: tuple[str, ...]) -> CpuAccount:  # type: ignore[no-untyped-def]
+    """Return a CPU account of the stack's processes of `kinds`, and of this process (the load generator)."""
+    import os
+
+    web, workers = stack.procs[0].pid, [p.pid for p in stack.procs[1:]]
+    every = {
+        "web": lambda: [web, *descendants(web)],
+        "worker": lambda: workers,
+        "scheduler": lambda: [child for pid in workers for child in descendants(pid)],
+        "redis": lambda: [stack.redis.process.pid] if stack.redis.process else [],
+    }
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:  # the pooled connection this script polls with: left out
+            own = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        every["database"] = lambda: postgres_backends(engine.url.database, exclude=[own])
+    every["load generator"] = lambda: [os.getpid()]
+    return CpuAccount({k: v for k, v in every.items() if k in kinds or k in ("database", "load generator")})
+
+
+def _print_account(account: CpuAccount, comments: int, elapsed: float, filters: float | None) -> None:
+    totals = account.stop()
+    if filters is not None and "worker" in totals:
+        totals = {**totals, "  of which filters": filters}
+        excluded = ("load generator", "  of which filters")
+    else:
+        excluded = ("load generator",)
+    print(report(totals, comments, "comment", elapsed, excluded=excluded, system=account.system))
+    if filters is not None:
+        rest = sum(v for k, v in totals.items() if k not in excluded) - filters
+        print(f"  everything but the filters: {rest * 1000 / max(comments, 1):.3f} ms per comment")
 
 
 def main() -> None:
@@ -92,6 +158,15 @@ def main() -> None:
                             rate=args.rate, connections=args.connections)
             warmed = warm.ok(202)
             print(f"warm-up: {args.warmup:.0f} s at the same rate, {warmed} accepted, not in the figures below")
+        engine = create_engine(Config(database_url=stack.database_url).resolved_database_url())
+        if args.workers_during_load:
+            _wait_until_decided(engine)  # the warm-up's comments, so that the account holds only the run's
+            account = _account(stack, engine, ("web", "worker", "scheduler", "redis"))
+        else:
+            account = _account(stack, engine, ("web", "redis"))
+        filters_before = _filter_cpu(stack)
+        started = time.monotonic()
+        account.start()
         result = run_load("127.0.0.1", stack.port, make_request, args.duration, rate=args.rate,
                           connections=args.connections)
         accepted = result.ok(202)
@@ -99,21 +174,28 @@ def main() -> None:
               f"accepted {accepted} ({accepted / result.elapsed:.0f}/s), other statuses "
               f"{ {k: v for k, v in result.statuses.items() if k != 202} }, errors {result.errors}")
         print(f"POST -> 202 latency: {summary(result.latencies)}")
-        engine = create_engine(Config(database_url=stack.database_url).resolved_database_url())
+        if not args.workers_during_load:
+            print("accepting (while the load ran; no workers):")
+            _print_account(account, accepted, time.monotonic() - started, None)
         if args.workers_during_load:
             with engine.connect() as conn:
                 backlog = conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
             # Workers that keep up leave only the last fraction of a second behind them.
             print(f"pending when the load stopped: {backlog} ({backlog / max(accepted + warmed, 1):.1%} of those accepted)")
         if not args.workers_during_load:
-            stack.start_workers()
-        deadline = time.monotonic() + 600
-        while True:
-            with engine.connect() as conn:
-                left = conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
-            if not left or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+            stack.start_workers(wait=True)
+            filters_before = _filter_cpu(stack)
+            drain_start, decided_before = time.monotonic(), accepted + warmed - _pending(engine)
+            account = _account(stack, engine, ("web", "worker", "scheduler", "redis")).start()
+        left = _wait_until_decided(engine)
+        elapsed = time.monotonic() - (started if args.workers_during_load else drain_start)
+        filters = _filter_cpu(stack) - filters_before
+        if args.workers_during_load:
+            print(f"end to end (from the first POST until every comment was decided; {left} left pending):")
+            _print_account(account, accepted, elapsed, filters)
+        else:
+            print(f"deciding (the workers draining the backlog; {left} left pending):")
+            _print_account(account, accepted + warmed - decided_before, elapsed, filters)
         with engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT created_at, decided_at, status FROM comments WHERE decided_at IS NOT NULL")).all()

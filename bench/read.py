@@ -2,12 +2,16 @@
 
     python -m bench.read --duration 10 --connections 32
 
-Prints requests/s and latency p50/p99 as the clients saw them.
+Prints requests/s and latency p50/p99 as the clients saw them, and the CPU per request of the web
+server, Redis and (PostgreSQL) the database's backends, from the kernel's counters (bench/cpu.py).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import time
 
+from bench.cpu import CpuAccount, descendants, postgres_backends, report
 from bench.httpload import build_request, run_load, summary
 from bench.stack import Stack
 
@@ -29,6 +33,15 @@ def main() -> None:
         path = "/api/threads/bench/read.html/comments?site=bench&limit=100"
         host = f"127.0.0.1:{stack.port}"
         raw = build_request("GET", path, host)
+        web = stack.procs[0].pid
+        kinds = {"web": lambda: [web, *descendants(web)], "redis": lambda: [stack.redis.process.pid]}
+        if stack.database_url.startswith("postgresql"):
+            from sqlalchemy.engine import make_url
+
+            kinds["database"] = lambda: postgres_backends(make_url(stack.database_url).database)
+        kinds["load generator"] = lambda: [os.getpid()]
+        account = CpuAccount(kinds).start()
+        started = time.monotonic()
         result = run_load("127.0.0.1", stack.port, lambda i: raw, args.duration, rate=None,
                           connections=args.connections)
         print(f"thread of 100 approved comments, {args.connections} concurrent clients, {args.server}, "
@@ -36,6 +49,9 @@ def main() -> None:
         print(f"{result.ok(200)} responses in {result.elapsed:.1f} s: {result.ok(200) / result.elapsed:.0f} requests/s; "
               f"errors {result.errors}, other statuses { {k: v for k, v in result.statuses.items() if k != 200} }")
         print(f"latency: {summary(result.latencies)}")
+        elapsed = time.monotonic() - started
+        print(report(account.stop(), sum(result.statuses.values()), "request", elapsed,
+                     excluded=("load generator",), system=account.system))
     finally:
         stack.stop()
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Request, jsonify
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, PathConverter
@@ -24,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Create the Flask app for `config` (read from the environment when not given)."""
     config = (config or Config.from_env()).ensure_secret_key()
     app = Flask(__name__)
+    app.session_interface = CookieSessions()
     # Thread keys are paths: /api/threads//news/1.html and /api/threads/%2Fnews%2F1.html must not redirect.
     app.url_map.merge_slashes = False
     app.url_map.converters["thread"] = ThreadKeyConverter
@@ -115,6 +117,17 @@ def create_app(config: Config | None = None) -> Flask:
         return response
 
     return app
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signing serializer for requests that carry no
+    session cookie (every API call): Flask builds one per request before it looks at the cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Return an empty session when there is no cookie to read, else Flask's own."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class IdConverter(IntegerConverter):

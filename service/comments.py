@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import reader_reasons
 from service.config import Config
-from service.db import Database
+from service.db import Database, PreparedInsert
 from service.exceptions import CommentNotFound, FieldTooLong, InvalidField, ParentInOtherThread, ThreadNotFound
 from service.keys import hash_token, new_token
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
@@ -41,6 +42,14 @@ class Submission:
     email: str | None
     text: str
     parent: int | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A comment just committed as pending: what its author is told."""
+
+    id: int
+    status: str
 
 
 def normalise_thread_key(key: str) -> str:
@@ -74,6 +83,10 @@ class ThreadIds:
         self.max_entries = max_entries
         self._ids: dict[tuple[int, str], int] = {}
 
+    def cached(self, site_id: int, key: str) -> int | None:
+        """Return the thread's id if this process has seen it."""
+        return self._ids.get((site_id, key))
+
     def get_or_create(self, conn: Connection, site_id: int, key: str, title: str | None) -> int:
         """Return the thread's id, creating the thread on its first comment."""
         cached = self._ids.get((site_id, key))
@@ -103,9 +116,36 @@ class ThreadIds:
 def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submission: Submission,
                    ip_hash: str | None, thread_ids: ThreadIds | None = None,
                    user_id: str | None = None, reader_id: int | None = None,
-                   reply_notice_lang: str | None = None) -> tuple[Comment, str]:
+                   reply_notice_lang: str | None = None) -> tuple[Accepted, str]:
     """Commit the comment as pending, then have its moderation enqueued; return it with the author's token."""
     token = new_token()
+    values = dict(
+        parent_id=submission.parent, author=submission.author, email=submission.email, text=submission.text,
+        status=CommentStatus.PENDING.value, ip_hash=ip_hash, token_hash=hash_token(token), reasons=[],
+        created_at=utcnow(), user_id=user_id, reader_id=reader_id, reply_notice_lang=reply_notice_lang,
+    )
+    thread_id = thread_ids.cached(site.id, submission.thread) if thread_ids is not None else None
+    if thread_id is not None and submission.parent is None:
+        # The usual case, a top-level comment in a known thread: one INSERT on the driver's cursor.
+        # Through a Core connection the whole POST cost 0.68-1.01 ms of CPU in process, 0.42-0.56 ms this way
+        # (SQLite, three runs each; PostgreSQL within its noise).
+        with db.driver_write() as (cursor, dialect):
+            comment_id = _INSERT_COMMENT_FAST.run(cursor, dialect, {"thread_id": thread_id, **values})
+    else:
+        comment_id = _insert_comment(db, site, submission, thread_ids, values)
+    # Not an ORM Comment: building one cost a tenth of a millisecond per POST, for two fields.
+    comment = Accepted(comment_id, CommentStatus.PENDING.value)
+    # Committed above: from here on the comment cannot be lost, whatever happens to Redis or to this
+    # process. Whether its job was queued is not written back (a second commit per comment); the
+    # reconciler asks RQ instead.
+    batcher.add(comment.id)
+    comment_submitted.send(comment.id, comment_id=comment.id)
+    return comment, token
+
+
+def _insert_comment(db: Database, site: Site, submission: Submission, thread_ids: ThreadIds | None,
+                    values: dict[str, Any]) -> int:
+    """Insert a comment whose thread may be new or whose parent must be checked; return its id."""
     # A Core connection, not an ORM session: on this path the session's bookkeeping cost as much CPU as
     # the INSERT and the commit together (0.69 against 0.34 ms, measured).
     with db.write_connection() as conn:
@@ -118,23 +158,13 @@ def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submiss
                 raise CommentNotFound("The comment replied to does not exist.")
             if parent.thread_id != thread_id:
                 raise ParentInOtherThread()
-        values = dict(
-            thread_id=thread_id, parent_id=submission.parent, author=submission.author, email=submission.email,
-            text=submission.text, status=CommentStatus.PENDING.value, ip_hash=ip_hash,
-            token_hash=hash_token(token), reasons=[], created_at=utcnow(), user_id=user_id, reader_id=reader_id,
-            reply_notice_lang=reply_notice_lang,
-        )
-        comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
-    comment = Comment(id=comment_id, **values)  # a detached copy for the caller
-    # Committed above: from here on the comment cannot be lost, whatever happens to Redis or to this
-    # process. Whether its job was queued is not written back (a second commit per comment); the
-    # reconciler asks RQ instead.
-    batcher.add(comment.id)
-    comment_submitted.send(comment.id, comment_id=comment.id)
-    return comment, token
+        return conn.execute(_INSERT_COMMENT, {"thread_id": thread_id, **values}).scalar_one()
 
 
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)
+_INSERT_COMMENT_FAST = PreparedInsert(_INSERT_COMMENT, (
+    "thread_id", "parent_id", "author", "email", "text", "status", "ip_hash", "token_hash", "reasons", "created_at",
+    "user_id", "reader_id", "reply_notice_lang"))
 
 
 def comment_status(session: Session, comment_id: int, token: str | None,
@@ -290,12 +320,21 @@ class ThreadCache:
 
     def invalidate(self, site_id: int, thread_key: str) -> None:
         """Drop every cached page of a thread and bump its generation."""
+        self.invalidate_many([(site_id, thread_key)])
+
+    def invalidate_many(self, threads: Iterable[tuple[int, str]]) -> None:
+        """Drop the cached pages of several (site, thread key) threads in one round trip.
+
+        A worker's batch approves comments in many threads; one MULTI per thread was a round trip each.
+        """
         try:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.incr(self.generation_key(site_id, thread_key))
-            pipe.expire(self.generation_key(site_id, thread_key), self.GENERATION_TTL)
-            pipe.delete(self.key(site_id, thread_key))
-            pipe.execute()
+            for site_id, thread_key in threads:
+                pipe.incr(self.generation_key(site_id, thread_key))
+                pipe.expire(self.generation_key(site_id, thread_key), self.GENERATION_TTL)
+                pipe.delete(self.key(site_id, thread_key))
+            if len(pipe):
+                pipe.execute()
         except RedisError:
             logger.warning("could not drop the cached pages of a thread; they expire on their own")
 

@@ -24,18 +24,24 @@ from service.models import Comment, CommentStatus, utcnow
 from service.redis_conn import get_redis
 
 DECISIONS_KEY = "moderato:metrics:decisions"
+FILTER_CPU_KEY = "moderato:metrics:filter-cpu-seconds"
 metrics = Blueprint("metrics", __name__)
 
 
-def count_decisions(redis: Redis, decisions: Iterable[tuple[str, str]]) -> None:
-    """Add (status, decided_by) decisions to the counters; a Redis failure only loses the count."""
+def count_decisions(redis: Redis, decisions: Iterable[tuple[str, str]], filter_cpu_seconds: float = 0.0) -> None:
+    """Add (status, decided_by) decisions, and the CPU the filters spent on them, to the counters.
+
+    A Redis failure only loses the count.
+    """
     counts = Counter(f"{status}|{decided_by}" for status, decided_by in decisions)
-    if not counts:
+    if not counts and not filter_cpu_seconds:
         return
     try:
         with redis.pipeline(transaction=False) as pipe:
             for field, n in counts.items():
                 pipe.hincrby(DECISIONS_KEY, field, n)
+            if filter_cpu_seconds:
+                pipe.incrbyfloat(FILTER_CPU_KEY, round(filter_cpu_seconds, 6))
             pipe.execute()
     except RedisError:
         pass  # figures for operators must never fail a decision
@@ -67,6 +73,7 @@ def scrape() -> Response:
         queued, failed = queue.count, queue.failed_job_registry.count
         workers = Worker.count(connection=redis)
         decisions = {k.decode(): int(v) for k, v in redis.hgetall(DECISIONS_KEY).items()}
+        filter_cpu = float(redis.get(FILTER_CPU_KEY) or 0)
     except RedisError:
         lines += _family("moderato_redis_up", "gauge", "Whether Redis answered.", [("", 0)])
     else:
@@ -79,6 +86,9 @@ def scrape() -> Response:
                          "Decisions made, by outcome and by whom (filters, ban, moderator).",
                          [(f'{{status="{status}",decided_by="{by}"}}', n) for key, n in sorted(decisions.items())
                           for status, _, by in [key.partition("|")]])
+        lines += _family("moderato_filter_cpu_seconds_total", "counter",
+                         "CPU seconds the workers spent inside the filters (the rest of a decision excluded).",
+                         [("", filter_cpu)])
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4; charset=utf-8",
                     headers={"Cache-Control": "no-store"})
 

@@ -187,3 +187,17 @@ def test_a_page_read_before_a_decision_is_not_cached_after_it(client, app, run_w
     cache.put(site_id, key, "oldest:0:50", stale, generation)  # ...so the late write is dropped
     assert cache.get(site_id, key, "oldest:0:50")[0] is None
     assert client.get("/api/threads/news/2026/11/28/1.html/comments").get_json()["total"] == 2
+
+
+def test_a_comment_in_a_known_thread_is_stored_like_the_first(client, app):
+    # The first comment of a thread goes through SQLAlchemy; later ones through the driver's cursor
+    # (service.db.PreparedInsert): both rows must read back the same.
+    ids = [post_comment(client, text=text).get_json()["id"] for text in ("第一条评论", "第二条评论")]
+    with app.extensions["moderato.db"].read() as session:
+        first, second = (session.get(Comment, i) for i in ids)
+        assert second.thread_id == first.thread_id
+        for comment in (first, second):
+            assert comment.status == "pending" and comment.reasons == [] and comment.parent_id is None
+            assert comment.created_at.tzinfo is not None and comment.decided_at is None
+            assert comment.author == "小明" and len(comment.token_hash) == 64
+        assert abs((second.created_at - first.created_at).total_seconds()) < 60
