@@ -45,6 +45,11 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
     ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
+    ("WEB_THREADS", "web_threads", "4", "Threads per web process that run the app (bodies are read before, without one)"),
+    ("BODY_READ_TIMEOUT", "body_read_timeout", "10",
+     "Seconds a client has to send a request's whole body (408 after that; headers: 10 s, granian's)"),
+    ("CLIENT_BODY_READS", "client_body_reads", "8",
+     "Request bodies one client address may be sending at once, per web process (429 beyond); 0: no limit"),
     ("TRUSTED_PROXIES", "trusted_proxies", "0",
      "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
     ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",
@@ -118,6 +123,9 @@ class Config:
     port: int = 8000
     workers: int = 2
     web_processes: int = 2
+    web_threads: int = 4
+    body_read_timeout: int = 10
+    client_body_reads: int = 8
     trusted_proxies: int = 0
     default_site_origins: tuple[str, ...] = ()
     reports_per_hour: int = 20

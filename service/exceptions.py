@@ -19,6 +19,7 @@
     │   └── CommentNotFound           404 comment_not_found
     ├── Conflict                      409 conflict
     │   └── AlreadyReported           409 already_reported
+    ├── RequestTimeout                408 request_timeout
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── RateLimited                   429 rate_limited
@@ -109,6 +110,10 @@ class CommentNotFound(NotFound):
 
 class Conflict(ModeratoError):
     status, code, default_message = 409, "conflict", "The request conflicts with the current state."
+
+
+class RequestTimeout(ModeratoError):
+    status, code, default_message = 408, "request_timeout", "The request body did not arrive in time."
 
 
 class PayloadTooLarge(ModeratoError):

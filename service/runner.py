@@ -11,16 +11,19 @@ from service.supervisor import DataDirInUse, DataDirLock, Supervisor, say
 
 
 def web_command(port: int, processes: int, host: str = "0.0.0.0") -> list[str]:
-    """Return the web server's command: granian serving the WSGI app.
+    """Return the web server's command: granian serving the app through its RSGI interface.
 
     granian (a Rust HTTP server) answers a trivial Flask endpoint about 6 times as fast as gunicorn on
     this 2-core machine (9,800 against 1,500 requests/s, `bench/`), which leaves the CPU to the app.
-    Its access log is off: client addresses are never logged. `service.web_server` is granian's own
-    command line, with granian's worker processes made to die with it.
+    Its RSGI interface, not its WSGI one, so that request bodies are read on the event loop under a
+    deadline before a thread runs the app (`service/body_gate.py`); a request head must arrive within
+    10 s. `WEB_THREADS` (read by `service.rsgi`) sets the app's threads per process. Its access log is
+    off: client addresses are never logged. `service.web_server` is granian's own command line, with
+    granian's worker processes made to die with it.
     """
-    return [sys.executable, "-m", "service.web_server", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(processes), "--blocking-threads", "4", "--backlog", "2048",
-            "--respawn-failed-workers", "--log-level", "warning", "service.wsgi:app"]
+    return [sys.executable, "-m", "service.web_server", "--interface", "rsgi", "--host", host, "--port", str(port),
+            "--workers", str(processes), "--backlog", "2048", "--http1-header-read-timeout", "10000", "--no-ws",
+            "--respawn-failed-workers", "--log-level", "warning", "service.rsgi:app"]
 
 
 def run_all(config: Config) -> int:
