@@ -49,7 +49,7 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("BODY_READ_TIMEOUT", "body_read_timeout", "10",
      "Seconds a client has to send a request's whole body (408 after that; headers: 10 s, granian's)"),
     ("CLIENT_BODY_READS", "client_body_reads", "8",
-     "Request bodies one client address may be sending at once, per web process (429 beyond); 0: no limit"),
+     "Request bodies one address may have been sending for over a second at once, per web process (429 beyond); 0: no limit"),
     ("TRUSTED_PROXIES", "trusted_proxies", "0",
      "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
     ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",
