@@ -91,6 +91,12 @@ class Soak:
         self.key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "soak"],
                                   env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                                   check=True).stdout.strip()
+        # The reader's thread exists before the reader starts (it would get 404s until the first POST).
+        seed = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/comments", method="POST",
+            data=json.dumps({"thread": "/soak/0.html", "author": "seed", "text": "第一条评论"}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"})
+        urllib.request.urlopen(seed, timeout=10).close()
         say(f"service ready on port {self.port} ({'PostgreSQL' if self.postgres else 'SQLite'}); log {self.tmp}/service.log")
 
     def _ready(self) -> bool:
