@@ -42,6 +42,8 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("MAX_LINKS", "max_links", "2", "Links a comment may carry before it is held"),
     ("TESTING_HOOKS", "testing_hooks", "0", "1 exposes test-only hooks (captcha answers); never set in production"),
     ("DEMO", "demo", "1", "1 serves the demo articles at / (with a demo sign-in); set 0 in production"),
+    ("HOST", "host", "127.0.0.1",
+     "Address the web server of `python -m service run` listens on; 0.0.0.0 for every interface"),
     ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
     ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
@@ -120,6 +122,7 @@ class Config:
     max_links: int = 2
     testing_hooks: bool = False
     demo: bool = True
+    host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
     web_processes: int = 2
