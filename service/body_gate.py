@@ -8,12 +8,13 @@ finding 1). `BodyGate` is an RSGI application (granian's native interface) aroun
 - the body is read on the event loop, where a waiting connection costs a few kilobytes and no thread,
   within `BODY_READ_TIMEOUT` seconds for the whole body (408 after that, and the connection is closed);
 - a body declared larger than `MAX_BODY_BYTES` is refused with 413 before a byte of it is read, and a
-  chunked body is refused with 413 once it reaches the limit;
-- one client address may have `CLIENT_BODY_READS` bodies that have been arriving for more than a
-  second at once per web process; the next gets 429 with `Retry-After`, so one client cannot fill a
-  process with half-sent requests. Bodies that arrive at once do not count: a back end posting over
-  many connections from one address is never refused for its concurrency (it was, in a first version
-  that counted every body being read: 6 of 6,000 soak POSTs over 16 connections got 429);
+  chunked body is refused with 413 once it passes the limit;
+- one client address may have `CLIENT_BODY_READS` bodies still arriving after a second at once, per
+  web process; a body from that address that is not all there after a second gets 429 with
+  `Retry-After` at that second, so one client (even one opening hundreds of connections at once) holds
+  at most that many half-sent requests. Bodies that arrive within the second never count: a back end
+  posting over many connections from one address is not refused for its concurrency (a first version
+  that counted every body being read refused 6 of 6,000 soak POSTs sent over 16 connections);
 - only a request whose body is all there is handed to a thread (`WEB_THREADS` per process), with the
   body in memory, so the app's threads never wait on a client.
 
@@ -27,7 +28,6 @@ import io
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -61,7 +61,7 @@ class BodyGate:
         self.max_body = max_body
         self.client_body_reads = client_body_reads
         self.trusted_proxies = trusted_proxies
-        self.reading: dict[str, list[float]] = {}  # client address -> when each body still arriving began
+        self.slow_reads: dict[str, int] = {}  # client address -> bodies still arriving after a second (this process)
         self._executor: ThreadPoolExecutor | None = None
 
     @property
@@ -106,22 +106,35 @@ class BodyGate:
                 raise PayloadTooLarge()
             if length == 0:
                 return b""
-        client = self._client(scope, headers)
-        now = time.monotonic()
-        started = self.reading.setdefault(client, [])
-        if self.client_body_reads and sum(now - t > SLOW_BODY_AFTER for t in started) >= self.client_body_reads:
-            raise RateLimited("Too many requests from this address are still sending their bodies.", retry_after=1)
-        started.append(now)
+        task = asyncio.ensure_future(self._read_all(protocol))
         try:
-            return await asyncio.wait_for(self._read_all(protocol), self.body_timeout)
-        except TimeoutError as err:
-            raise RequestTimeout() from err
+            try:
+                # Most bodies are all there at once; only one still arriving after a second is "slow".
+                return await asyncio.wait_for(asyncio.shield(task), min(SLOW_BODY_AFTER, self.body_timeout))
+            except TimeoutError:
+                if self.body_timeout <= SLOW_BODY_AFTER:
+                    raise RequestTimeout() from None
+            client = self._client(scope, headers)
+            slow = self.slow_reads.get(client, 0)
+            if self.client_body_reads and slow >= self.client_body_reads:
+                raise RateLimited("Too many requests from this address are still sending their bodies.",
+                                  retry_after=1)
+            self.slow_reads[client] = slow + 1
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), self.body_timeout - SLOW_BODY_AFTER)
+            except TimeoutError as err:
+                raise RequestTimeout() from err
+            finally:
+                left = self.slow_reads[client] - 1
+                if left:
+                    self.slow_reads[client] = left
+                else:
+                    del self.slow_reads[client]
         except _BodyTooLarge as err:
             raise PayloadTooLarge() from err
         finally:
-            started.remove(now)
-            if not started:
-                self.reading.pop(client, None)
+            if not task.done():
+                task.cancel()
 
     async def _read_all(self, protocol: Any) -> bytes:
         chunks: list[bytes] = []

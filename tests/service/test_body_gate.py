@@ -120,6 +120,17 @@ def test_one_address_sending_more_bodies_than_its_share_gets_429(web_port: int) 
             sock.close()
 
 
+def test_one_address_opening_thirty_slow_bodies_at_once_keeps_only_its_share(web_port: int) -> None:
+    # All thirty arrive before any is a second old; a second later, eight are held and the rest refused.
+    sockets = [_slow_socket(web_port, "127.0.0.98") for _ in range(30)]
+    try:
+        answers = [_answer(sock, BODY_READ_TIMEOUT + 20)[0].split(b" ", 2)[1] for sock in sockets]
+        assert sorted(answers) == [b"408"] * 8 + [b"429"] * 22
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(web_port: int) -> None:
     sock = socket.create_connection(("127.0.0.1", web_port), timeout=10)
     try:
