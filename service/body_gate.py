@@ -40,10 +40,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Response = tuple[int, list[tuple[str, str]], bytes]
 
 # Methods whose bodies nothing reads: granian's WSGI interface gave the app an empty body for them too.
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Seconds after which a body still arriving counts against its client's CLIENT_BODY_READS.
 SLOW_BODY_AFTER = 1.0
-_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class _BodyTooLarge(Exception):
@@ -107,6 +107,8 @@ class BodyGate:
             if length == 0:
                 return b""
         task = asyncio.ensure_future(self._read_all(protocol))
+        # Its outcome is read here even when nobody awaits it any more (a 429 or 408 was sent meanwhile).
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             try:
                 # Most bodies are all there at once; only one still arriving after a second is "slow".
