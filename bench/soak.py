@@ -230,7 +230,9 @@ class Soak:
 
     def _settle(self) -> int:
         engine = create_engine(Config(database_url=self.database_url).resolved_database_url())
-        deadline = time.monotonic() + self.args.settle
+        started = time.monotonic()
+        deadline = started + self.args.settle
+        last_said, said_pending = started, None
         try:
             while True:
                 try:
@@ -239,8 +241,17 @@ class Soak:
                 except Exception as err:  # noqa: BLE001 - SQLite busy, say, while the workers write
                     say(f"settle: {type(err).__name__}")
                     pending = -1
-                if pending == 0 or time.monotonic() > deadline:
+                now = time.monotonic()
+                if pending == 0 or now > deadline:
                     return pending
+                # Every 30 s: how many wait and how fast they go, so that a backlog draining slowly is
+                # told apart from comments that are stuck.
+                if now - last_said >= 30:
+                    rate = "" if said_pending is None else f", {(said_pending - pending) / (now - last_said):.0f} decided/s"
+                    say(f"settle: {pending} pending after {now - started:.0f} s{rate}")
+                    last_said, said_pending = now, pending
+                elif said_pending is None:
+                    said_pending = pending
                 time.sleep(2)
         finally:
             engine.dispose()
@@ -288,7 +299,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reconcile", type=int, default=20,
                         help="RECONCILE_AFTER and RECONCILE_INTERVAL of the service, in seconds")
-    parser.add_argument("--settle", type=float, default=300, help="seconds to wait for the last decisions")
+    parser.add_argument("--settle", type=float, default=600, help="seconds to wait for the last decisions")
     parser.add_argument("--database-url", default=None,
                         help="a PostgreSQL database to drop and create for the run; default: SQLite in the run's folder")
     args = parser.parse_args()
