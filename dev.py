@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run Moderato with nothing but Python: `python3 dev.py run` or `python3 dev.py test`.
 
-The first call creates .venv and installs requirements.txt into it (again whenever the file changes);
+The first call creates .venv and installs requirements.txt into it (again whenever the file changes,
+and from scratch when .venv's python no longer runs);
 then `run` starts the whole service (`python -m service run`) and `test` runs the test suite (pytest,
 with any further arguments passed on).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,15 +22,38 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".requirements.sha256"
 
 
+def venv_is_broken(venv_dir: Path) -> bool:
+    """Say whether a virtualenv folder exists but its python does not run (a moved folder, a removed
+    or upgraded base Python, a half-finished creation)."""
+    if not venv_dir.exists():
+        return False
+    python = venv_dir / "bin" / "python"
+    try:
+        return subprocess.run([str(python), "-c", "import sys, venv"], capture_output=True,
+                              timeout=60).returncode != 0
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+
+
+def ensure_venv(venv_dir: Path, with_pip: bool = True) -> bool:
+    """Create the virtualenv, or create it again when its python does not run; return whether it was made."""
+    if venv_is_broken(venv_dir):
+        print(f"{venv_dir.name} is broken (its python does not run): creating it again ...", flush=True)
+        shutil.rmtree(venv_dir)
+    if (venv_dir / "bin" / "python").exists():
+        return False
+    print(f"creating {venv_dir.name} ...", flush=True)
+    venv.EnvBuilder(with_pip=with_pip, clear=True).create(venv_dir)
+    return True
+
+
 def ensure_environment() -> None:
-    """Create the virtualenv and install the pinned requirements when they changed."""
+    """Create (or repair) the virtualenv and install the pinned requirements when they changed."""
     if sys.version_info < (3, 11):
         raise SystemExit("Moderato needs Python 3.11 or newer")
     requirements = (ROOT / "requirements.txt").read_bytes()
     digest = hashlib.sha256(requirements).hexdigest()
-    if not PYTHON.exists():
-        print("creating .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+    ensure_venv(VENV)
     if not STAMP.exists() or STAMP.read_text().strip() != digest:
         print("installing requirements.txt into .venv ...", flush=True)
         subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)

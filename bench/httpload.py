@@ -110,7 +110,7 @@ def build_request(method: str, path: str, host: str, headers: dict[str, str] | N
 
 
 async def _run(host: str, port: int, make_request: Callable[[int], bytes], rate: float | None, duration: float,
-               connections: int) -> LoadResult:
+               connections: int, timeout: float | None, on_status: Callable[[int, int], None] | None) -> LoadResult:
     result = LoadResult()
     pool: asyncio.Queue[_Connection] = asyncio.Queue()
     for _ in range(connections):
@@ -118,17 +118,28 @@ async def _run(host: str, port: int, make_request: Callable[[int], bytes], rate:
     pending: set[asyncio.Task] = set()
 
     async def one(index: int) -> None:
+        due = time.perf_counter()
         conn = await pool.get()
         started = time.perf_counter()
+        if timeout is not None and started - due > timeout:  # waited its whole timeout for a connection
+            result.errors += 1
+            pool.put_nowait(conn)
+            return
         try:
-            status = await conn.request(make_request(index))
+            status = await asyncio.wait_for(conn.request(make_request(index)),
+                                            None if timeout is None else timeout - (started - due))
             result.statuses[status] = result.statuses.get(status, 0) + 1
+            if on_status is not None:
+                on_status(index, status)
             if 200 <= status < 300:
                 result.latencies.append(time.perf_counter() - started)
                 result.sent_at.append(started - start)
-        except (OSError, ConnectionError, ValueError, IndexError):
+        except (OSError, ConnectionError, ValueError, IndexError, TimeoutError):
+            # A request that timed out counts as an error; its connection is dropped, not reused.
             result.errors += 1
             conn.close()
+            # A fresh protocol object: the old one's connection_lost, still to come, must not fail the next request.
+            conn = _Connection(host, port)
         finally:
             pool.put_nowait(conn)
 
@@ -165,10 +176,15 @@ async def _run(host: str, port: int, make_request: Callable[[int], bytes], rate:
 
 
 def run_load(host: str, port: int, make_request: Callable[[int], bytes], duration: float,
-             rate: float | None = None, connections: int = 32) -> LoadResult:
-    """Send requests for `duration` seconds at `rate` per second (or closed-loop when None)."""
+             rate: float | None = None, connections: int = 32, timeout: float | None = None,
+             on_status: Callable[[int, int], None] | None = None) -> LoadResult:
+    """Send requests for `duration` seconds at `rate` per second (or closed-loop when None).
+
+    With `timeout`, a request unanswered after that many seconds counts as an error (`errors`);
+    `on_status(index, status)` hears of every answer.
+    """
     # uvloop's event loop costs the sender a fraction of asyncio's CPU, leaving it to the server.
-    return uvloop.run(_run(host, port, make_request, rate, duration, connections))
+    return uvloop.run(_run(host, port, make_request, rate, duration, connections, timeout, on_status))
 
 
 def summary(values: list[float]) -> str:

@@ -29,6 +29,7 @@ class Stack:
         self.redis = EmbeddedRedis(self.tmp / "redis")
         self.procs: list[subprocess.Popen] = []
         self.env: dict[str, str] = {}
+        self.extra_env: dict[str, str] = {}  # set before start(): more settings of the service
 
     def start(self) -> Stack:
         """Start Redis, migrate, start the web server and the workers, wait until ready."""
@@ -37,10 +38,11 @@ class Stack:
         self.env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
                         SECRET_KEY="bench-secret", DATA_DIR=str(self.tmp), DEMO="0",
                         RATE_LIMITS="0")  # the load comes from one address and one key
+        self.env.update(self.extra_env)
         upgrade(self.database_url)
         if self.worker_class == "granian":
             command = web_command(self.port, self.web_processes, host="127.0.0.1")
-            command[command.index("--blocking-threads") + 1] = str(self.threads)
+            self.env["WEB_THREADS"] = str(self.threads)
         else:
             command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers",
                        str(self.web_processes), "--worker-class", self.worker_class, "--threads", str(self.threads),

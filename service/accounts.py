@@ -280,8 +280,22 @@ def check_csrf() -> None:
     check_same_origin()
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     expected = session.get(SESSION_CSRF) or ""
+    if not expected and _secure_cookie_lost():
+        raise CsrfFailed(
+            f"Signing in to the console needs HTTPS on {request.host}: its session cookie is Secure, so the "
+            "browser does not send it back over plain HTTP. Open the console with https://, or set "
+            "SESSION_COOKIE_SECURE=0 for a plain-HTTP development server.")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfFailed()
+
+
+def _secure_cookie_lost() -> bool:
+    """Say whether a missing session is explained by a Secure cookie on plain HTTP to a host other than
+    localhost (browsers keep Secure cookies for http://localhost, not for other plain-HTTP hosts)."""
+    if not current_app.config.get("SESSION_COOKIE_SECURE") or request.scheme == "https":
+        return False
+    host = (request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host).strip("[]")
+    return host not in ("localhost", "127.0.0.1", "::1") and not host.endswith(".localhost")
 
 
 def require_moderator(site_id: int | None = None) -> Principal:

@@ -42,9 +42,16 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("MAX_LINKS", "max_links", "2", "Links a comment may carry before it is held"),
     ("TESTING_HOOKS", "testing_hooks", "0", "1 exposes test-only hooks (captcha answers); never set in production"),
     ("DEMO", "demo", "1", "1 serves the demo articles at / (with a demo sign-in); set 0 in production"),
+    ("HOST", "host", "127.0.0.1",
+     "Address the web server of `python -m service run` listens on; 0.0.0.0 for every interface"),
     ("PORT", "port", "8000", "Port of the web server started by `python -m service run`"),
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
     ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
+    ("WEB_THREADS", "web_threads", "4", "Threads per web process that run the app (bodies are read before, without one)"),
+    ("BODY_READ_TIMEOUT", "body_read_timeout", "10",
+     "Seconds a client has to send a request's whole body (408 after that; headers: 10 s, granian's)"),
+    ("CLIENT_BODY_READS", "client_body_reads", "8",
+     "Request bodies one address may have been sending for over a second at once, per web process (429 beyond); 0: no limit"),
     ("TRUSTED_PROXIES", "trusted_proxies", "0",
      "Reverse proxies in front of the web server whose X-Forwarded-For is trusted"),
     ("DEFAULT_SITE_ORIGINS", "default_site_origins", "",
@@ -117,9 +124,13 @@ class Config:
     max_links: int = 2
     testing_hooks: bool = False
     demo: bool = True
+    host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
     web_processes: int = 2
+    web_threads: int = 4
+    body_read_timeout: int = 10
+    client_body_reads: int = 8
     trusted_proxies: int = 0
     default_site_origins: tuple[str, ...] = ()
     reports_per_hour: int = 20

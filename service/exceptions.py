@@ -24,6 +24,7 @@
     ├── NotFound                      404 not_found
     │   ├── ThreadNotFound            404 thread_not_found
     │   └── CommentNotFound           404 comment_not_found
+    ├── RequestTimeout                408 request_timeout
     ├── Conflict                      409 conflict
     │   ├── AlreadyReported           409 already_reported
     │   ├── StaleDecision             409 stale_decision
@@ -122,6 +123,10 @@ class CommentNotFound(NotFound):
 
 class Conflict(ModeratoError):
     status, code, default_message = 409, "conflict", "The request conflicts with the current state."
+
+
+class RequestTimeout(ModeratoError):
+    status, code, default_message = 408, "request_timeout", "The request body did not arrive in time."
 
 
 class PayloadTooLarge(ModeratoError):

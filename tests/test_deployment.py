@@ -46,11 +46,18 @@ def test_compose_commands_exist_here():
         result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
         assert result.returncode == 0, (command, result.stderr)
     assert services["scheduler"]["command"][-1] == "workers.cron"
-    assert "service.wsgi:app" in services["web"]["command"] and services["web"]["command"][0] == "granian"
+    assert "service.rsgi:app" in services["web"]["command"] and services["web"]["command"][0] == "granian"
     granian = subprocess.run([sys.executable, "-m", "granian", "--help"], capture_output=True, text=True)
-    for option in ("--interface", "--blocking-threads", "--respawn-failed-workers"):
+    for option in ("--interface", "--http1-header-read-timeout", "--no-ws", "--respawn-failed-workers"):
         assert option in services["web"]["command"] and option in granian.stdout
-    assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "wsgi.py").exists()
+    # The image serves what docker-compose serves, and what `python -m service run` serves.
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert '"--interface", "rsgi"' in dockerfile and '"service.rsgi:app"' in dockerfile
+    assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "rsgi.py").exists()
+    # The reverse proxy's example buffers bodies and bounds slow clients.
+    nginx = (PROJECT_ROOT / "docs" / "nginx.conf").read_text()
+    for directive in ("proxy_request_buffering on", "client_body_timeout", "client_header_timeout", "limit_conn"):
+        assert directive in nginx
 
 
 def test_env_example_names_every_variable_compose_reads_and_only_real_settings():

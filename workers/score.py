@@ -1,7 +1,9 @@
 """Batch scoring: `python -m workers.score < comments.txt` prints one JSON decision per input line.
 
 Input is one comment per line (UTF-8), or with `--format jsonl` one `{"text", "author", "email"}` object
-per line. Each output line is `{"action": "approve|hold|reject", "scores": {...}, "reasons": [...]}`.
+per line. Each output line is `{"action": "approve|hold|reject", "scores": {...}, "reasons": [...]}`;
+a jsonl line that is not a comment (not JSON, not an object, a `text` that is not a string, a lone
+surrogate) gets `{"line": N, "error": "..."}` in its place, and the batch goes on.
 The comments go through the same pipeline the workers run, with every registered filter; filters that
 need Redis (flooding) skip themselves, since a batch has none.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, TextIO
 
 from workers.filters import REGISTRY, build_filters
@@ -61,20 +63,56 @@ def score_comments(comments: Iterable[CommentInput], pipeline: Pipeline,
         yield score_comment(comment, pipeline, policy)
 
 
-def _read(stream: TextIO, fmt: str) -> Iterator[CommentInput]:
+@dataclass(frozen=True)
+class BadLine:
+    """An input line that is not a comment: its number and why, reported in its place."""
+
+    line: int
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the output line that stands for it."""
+        return {"line": self.line, "error": self.error}
+
+
+_FIELDS = ("text", "author", "email", "url")
+
+
+def _read(stream: TextIO, fmt: str) -> Iterator[tuple[int, CommentInput | BadLine]]:
     for number, line in enumerate(stream, 1):
         line = line.rstrip("\r\n")
         if fmt == "lines":
-            yield CommentInput(text=line)
+            yield number, CommentInput(text=line)
             continue
         if not line.strip():
             continue
+        yield number, _parse_jsonl(number, line)
+
+
+def _parse_jsonl(number: int, line: str) -> CommentInput | BadLine:
+    """Return the comment of one jsonl line, or why it is not one."""
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as err:
+        return BadLine(number, f"not JSON ({getattr(err, 'msg', 'nested too deep')})")
+    if not isinstance(obj, dict):
+        return BadLine(number, "not a JSON object")
+    if not isinstance(obj.get("text"), str):
+        return BadLine(number, "'text' must be a string")
+    values: dict[str, str] = {}
+    for name in _FIELDS:
+        value = obj.get(name)
+        if value is None:
+            values[name] = ""
+            continue
+        if not isinstance(value, str):
+            return BadLine(number, f"'{name}' must be a string")
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SystemExit(f"line {number}: not JSON ({err.msg})") from err
-        yield CommentInput(text=str(obj.get("text", "")), author=str(obj.get("author", "") or ""),
-                           email=str(obj.get("email", "") or ""), url=str(obj.get("url", "") or ""))
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (\\ud800): no text a reader could have typed
+            return BadLine(number, f"'{name}' holds a lone surrogate")
+        values[name] = value
+    return CommentInput(**values)
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -105,9 +143,22 @@ def main(argv: list[str] | None = None) -> int:
     policy = SitePolicy.from_options(options)
     stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
     out = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
-    for result in score_comments(_read(stdin, args.format), pipeline, policy):
+    refused = 0
+    for number, item in _read(stdin, args.format):
+        # One bad line gets an error line in its place; the rest of the batch is still scored.
+        if isinstance(item, BadLine):
+            result: PolicyDecision | BadLine = item
+        else:
+            try:
+                result = score_comment(item, pipeline, policy)
+            except Exception as err:  # noqa: BLE001 - one comment's failure must not lose the batch
+                result = BadLine(number, f"scoring failed: {type(err).__name__}")
+        if isinstance(result, BadLine):
+            refused += 1
         out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     out.flush()
+    if refused:
+        print(f"{refused} input line(s) were not comments; each got an error line in its place", file=sys.stderr)
     return 0
 
 

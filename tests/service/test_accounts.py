@@ -145,3 +145,20 @@ def test_guessing_the_current_password_locks_out_like_the_sign_in_form(app, clie
                                                                  "password": "a new long password"})
     assert locked.status_code == 429
     assert login(app.test_client(), "mod", "a new long password").status_code != 303
+
+
+def test_signing_in_over_plain_http_to_another_host_says_that_https_is_needed(app, client):
+    # The Secure session cookie set by the login page never comes back over http://news.example.org, so the
+    # POST arrives without a session: say why, instead of calling the form stale.
+    make_user(app)
+    form = {"username": "mod", "password": "x" * 10}
+    response = client.post("/console/login", base_url="http://news.example.org", data=form,
+                           headers={"Origin": "http://news.example.org"})
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "needs HTTPS on news.example.org" in page and "SESSION_COOKIE_SECURE=0" in page
+    # Over HTTPS, or on localhost (where browsers keep Secure cookies), a missing session is a stale form.
+    for base in ("https://news.example.org", "http://localhost"):
+        response = client.post("/console/login", base_url=base, data=form, headers={"Origin": base})
+        assert response.status_code == 403
+        assert "HTTPS" not in response.get_data(as_text=True)

@@ -226,3 +226,40 @@ def test_a_second_runner_on_the_same_data_folder_refuses(tmp_path):
     finally:
         _stop(first)
     assert first.returncode == 0, log.read_text()
+
+
+def test_run_refuses_a_port_that_another_program_listens_on(tmp_path):
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = dict(os.environ, PORT=str(port), DATA_DIR=str(tmp_path / "data"),
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'moderato.sqlite3'}")
+        env.pop("REDIS_URL", None)
+        done = subprocess.run([sys.executable, "-m", "service", "run"], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"not starting: port {port} on 127.0.0.1 is in use" in done.stdout
+    assert "http://" not in done.stdout  # no address printed for a server that never started
+    assert not (tmp_path / "data" / "redis").exists()  # nothing was started
+
+
+@pytest.mark.slow
+def test_the_banner_comes_once_the_address_answers_and_only_loopback_listens(tmp_path):
+    runner, port, log = _start_runner(tmp_path)
+    try:
+        _wait(lambda: "Demo article with the comment form" in log.read_text(), "the banner", timeout=60,
+              runner=runner)
+        # The moment the banner is out, the address it prints answers.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert response.status == 200
+        assert f"http://127.0.0.1:{port}/" in log.read_text()
+        assert "listening on 127.0.0.1 only" in log.read_text()
+        web = _children_by_name(runner)["web"]
+        listening = {c.laddr.ip for p in [web, *web.children(recursive=True)]
+                     for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+        assert listening == {"127.0.0.1"}  # not 0.0.0.0 by default: the demo sign-in is not on the network
+    finally:
+        _stop(runner)

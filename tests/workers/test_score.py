@@ -37,3 +37,21 @@ def test_jsonl_input_reads_text_author_and_email() -> None:
 def test_site_thresholds_given_as_options_change_the_action() -> None:
     out = score("今天天气不错\n", "--option", "abuse_hold_at=0.0", "--option", "abuse_reject_at=0.999")
     assert out[0]["action"] == "hold"
+
+
+def test_jsonl_lines_that_are_not_comments_get_an_error_line_each_and_the_batch_goes_on() -> None:
+    lines = ['{"text": "谢谢分享"}', '{"text": "\\ud800 坏"}', "[1, 2]", '{"text": null}', "not json",
+             '{"text": "好", "author": 5}', '{"author": "没有正文"}', '{"text": "shut up you stupid bitch"}']
+    done = subprocess.run([sys.executable, "-W", "error", "-m", "workers.score", "--format", "jsonl"],
+                          input=("\n".join(lines) + "\n").encode("utf-8"), capture_output=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    out = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert len(out) == len(lines)
+    assert out[0]["action"] == "approve" and out[7]["action"] == "reject"
+    assert out[1] == {"line": 2, "error": "'text' holds a lone surrogate"}
+    assert out[2] == {"line": 3, "error": "not a JSON object"}
+    assert out[3] == {"line": 4, "error": "'text' must be a string"}  # not scored as the text "None"
+    assert out[4]["line"] == 5 and out[4]["error"].startswith("not JSON")
+    assert out[5] == {"line": 6, "error": "'author' must be a string"}
+    assert out[6] == {"line": 7, "error": "'text' must be a string"}
+    assert "6 input line(s)" in done.stderr.decode()

@@ -1,0 +1,229 @@
+"""Read a request's whole body on the event loop, under a deadline, before any thread runs the WSGI app.
+
+granian's WSGI interface reads the body inside the blocking thread that runs the app, with no timeout:
+a client that sends `Content-Length: 1000` and then 9 bytes holds that thread for as long as it keeps
+the socket open, and eight such sockets held all 2 × 4 threads of `python -m service run` (issue 10,
+finding 1). `BodyGate` is an RSGI application (granian's native interface) around the WSGI app:
+
+- the body is read on the event loop, where a waiting connection costs a few kilobytes and no thread,
+  within `BODY_READ_TIMEOUT` seconds for the whole body (408 after that, and the connection is closed);
+- a body declared larger than `MAX_BODY_BYTES` is refused with 413 before a byte of it is read, and a
+  chunked body is refused with 413 once it passes the limit;
+- one client address may have `CLIENT_BODY_READS` bodies still arriving after a second at once, per
+  web process; a body from that address that is not all there after a second gets 429 with
+  `Retry-After` at that second, so one client (even one opening hundreds of connections at once) holds
+  at most that many half-sent requests. Bodies that arrive within the second never count: a back end
+  posting over many connections from one address is not refused for its concurrency (a first version
+  that counted every body being read refused 6 of 6,000 soak POSTs sent over 16 connections);
+- only a request whose body is all there is handed to a thread (`WEB_THREADS` per process), with the
+  body in memory, so the app's threads never wait on a client.
+
+Slow request heads are granian's to bound (`--http1-header-read-timeout`, `service.runner.web_command`).
+Failure policy: a body that does not arrive in time fails closed (408): the request is not run.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from service.exceptions import ModeratoError, PayloadTooLarge, RateLimited, RequestTimeout
+
+logger = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+# Methods whose bodies nothing reads: granian's WSGI interface gave the app an empty body for them too.
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Seconds after which a body still arriving counts against its client's CLIENT_BODY_READS.
+SLOW_BODY_AFTER = 1.0
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyGate:
+    """An RSGI application that runs a WSGI app in a thread pool once the request's body is all in."""
+
+    def __init__(self, wsgi_app: WSGIApp, *, threads: int = 4, body_timeout: float = 10.0,
+                 max_body: int = 65536, client_body_reads: int = 8, trusted_proxies: int = 0) -> None:
+        self.wsgi_app = wsgi_app
+        self.threads = threads
+        self.body_timeout = body_timeout
+        self.max_body = max_body
+        self.client_body_reads = client_body_reads
+        self.trusted_proxies = trusted_proxies
+        self.slow_reads: dict[str, int] = {}  # client address -> bodies still arriving after a second (this process)
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Return the pool of threads that run the app, made on first use (granian forks after import)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="wsgi")
+        return self._executor
+
+    async def __call__(self, scope: Any, protocol: Any) -> None:
+        """Serve one HTTP request: read its body, then run the WSGI app in a thread and send its answer."""
+        if scope.proto != "http":  # websockets are off (--no-ws); nothing here speaks them
+            return
+        headers = scope.headers
+        body = b""
+        if scope.method not in _NO_BODY_METHODS or "content-length" in headers or "transfer-encoding" in headers:
+            try:
+                body = await self._read_body(scope, protocol, headers)
+            except ModeratoError as err:
+                self._send_error(protocol, err)
+                return
+            except Exception:  # noqa: BLE001 - the client went away while sending: nobody to answer
+                return
+        environ = self._environ(scope, headers, body)
+        loop = asyncio.get_running_loop()
+        try:
+            status, response_headers, content = await loop.run_in_executor(self.executor, self._run_app, environ)
+        except Exception:  # noqa: BLE001 - Flask answers its own errors; this is a broken response
+            logger.exception("the WSGI app failed outside its error handlers")
+            self._send_error(protocol, ModeratoError())
+            return
+        protocol.response_bytes(status, response_headers, content)
+
+    async def _read_body(self, scope: Any, protocol: Any, headers: Any) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1  # granian refuses these before they reach the app; read up to the limit
+            if length > self.max_body:
+                raise PayloadTooLarge()
+            if length == 0:
+                return b""
+        task = asyncio.ensure_future(self._read_all(protocol))
+        # Its outcome is read here even when nobody awaits it any more (a 429 or 408 was sent meanwhile).
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            try:
+                # Most bodies are all there at once; only one still arriving after a second is "slow".
+                return await asyncio.wait_for(asyncio.shield(task), min(SLOW_BODY_AFTER, self.body_timeout))
+            except TimeoutError:
+                if self.body_timeout <= SLOW_BODY_AFTER:
+                    raise RequestTimeout() from None
+            client = self._client(scope, headers)
+            slow = self.slow_reads.get(client, 0)
+            if self.client_body_reads and slow >= self.client_body_reads:
+                raise RateLimited("Too many requests from this address are still sending their bodies.",
+                                  retry_after=1)
+            self.slow_reads[client] = slow + 1
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), self.body_timeout - SLOW_BODY_AFTER)
+            except TimeoutError as err:
+                raise RequestTimeout() from err
+            finally:
+                left = self.slow_reads[client] - 1
+                if left:
+                    self.slow_reads[client] = left
+                else:
+                    del self.slow_reads[client]
+        except _BodyTooLarge as err:
+            raise PayloadTooLarge() from err
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def _read_all(self, protocol: Any) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in protocol:
+            size += len(chunk)
+            if size > self.max_body:  # only a chunked body gets here: a declared length was checked before
+                raise _BodyTooLarge()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _client(self, scope: Any, headers: Any) -> str:
+        """Return the client's address: the peer's, or the one the trusted proxies forwarded (as ProxyFix reads it)."""
+        peer = scope.client.rpartition(":")[0].strip("[]")
+        if self.trusted_proxies:
+            forwarded = [part.strip() for part in ",".join(_all(headers, "x-forwarded-for")).split(",") if part.strip()]
+            if len(forwarded) >= self.trusted_proxies:
+                return forwarded[-self.trusted_proxies]
+        return peer
+
+    def _environ(self, scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
+        """Return the PEP 3333 environ of a request, as granian's own WSGI interface builds it."""
+        server_host, _, server_port = scope.server.rpartition(":")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope.method,
+            "SCRIPT_NAME": "",
+            # RSGI gives the path percent-decoded as text; WSGI wants its bytes as latin-1.
+            "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": server_host.strip("[]"),
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}",
+            "SERVER_SOFTWARE": "Granian",
+            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.input_terminated": True,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in headers.items():
+            key = name.upper().replace("-", "_")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[key] = value
+                continue
+            key = "HTTP_" + key
+            if key in environ:  # a repeated header: one value, as CGI has it
+                environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value
+            else:
+                environ[key] = value
+        return environ
+
+    def _run_app(self, environ: dict[str, Any]) -> Response:
+        """Run the WSGI app (in a pool thread) and return its status, headers and whole body."""
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return chunks.append
+
+        result = self.wsgi_app(environ, start_response)
+        try:
+            for chunk in result:
+                if chunk:
+                    chunks.append(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        return int(status.split(" ", 1)[0]), list(headers), b"".join(chunks)
+
+    @staticmethod
+    def _send_error(protocol: Any, err: ModeratoError) -> None:
+        headers = [("content-type", "application/json"), *err.headers.items()]
+        if err.status in (408, 413):  # the rest of the body is not read: the connection cannot be reused
+            headers.append(("connection", "close"))
+        protocol.response_bytes(err.status, headers, json.dumps(err.to_dict()).encode())
+
+
+def _all(headers: Any, name: str) -> list[str]:
+    """Return every value of a header (RSGI's mapping lists a repeated header once per value in items())."""
+    return [value for key, value in headers.items() if key == name]

@@ -1,0 +1,15 @@
+"""The RSGI entry point that `python -m service run` serves: `granian --interface rsgi service.rsgi:app`.
+
+The WSGI app behind `service.body_gate.BodyGate`, which reads each request's body before a thread runs
+the app (`service/wsgi.py` stays for other WSGI servers, behind a proxy that buffers bodies).
+"""
+from __future__ import annotations
+
+from service.app import create_app
+from service.body_gate import BodyGate
+from service.config import Config
+
+_config = Config.from_env().ensure_secret_key()
+app = BodyGate(create_app(_config), threads=_config.web_threads, body_timeout=_config.body_read_timeout,
+               max_body=_config.max_body_bytes, client_body_reads=_config.client_body_reads,
+               trusted_proxies=_config.trusted_proxies)
