@@ -134,6 +134,14 @@ def test_demo_signed_in_reader_gets_a_token_the_service_accepts(client, app):
     assert response.status_code == 202
 
 
+def test_the_demo_sign_in_is_only_for_a_browser_on_this_machine(client):
+    # A signed reader may skip the captcha: handed to the network, the demo sign-in would open the site.
+    remote = client.get("/?login=1", environ_base={"REMOTE_ADDR": "203.0.113.7"}).get_data(as_text=True)
+    assert "data-moderato-user-token" not in remote
+    local = client.get("/?login=1", environ_base={"REMOTE_ADDR": "::1"}).get_data(as_text=True)
+    assert "data-moderato-user-token=" in local
+
+
 def test_plain_form_still_works_without_javascript(client):
     page = client.get("/demo/plain")
     assert page.status_code == 200 and 'action="/demo/comments"' in page.get_data(as_text=True)
