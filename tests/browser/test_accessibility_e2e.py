@@ -115,3 +115,13 @@ def test_every_console_page_has_no_serious_accessibility_violations(lang, consol
     finally:
         server.stop()
         app.extensions["moderato.db"].dispose()
+
+
+def test_the_no_javascript_page_has_no_serious_accessibility_violations(axe_context, live_server, client):
+    top = _published(client, author="老张", text="第一条评论[赞]")
+    page = axe_context.new_page()
+    page.goto(f"{live_server.url}/demo/plain?report={top}#c{top}")
+    violations = scan(page)
+    page.goto(f"{live_server.url}/demo/plain?reply={top}#post")
+    violations += scan(page)
+    assert violations == [], describe(violations)

@@ -4,8 +4,11 @@ article's thread is empty rather than missing, tap targets fit a finger, the emo
 every report button names its comment. Headless Chromium, the real service, Redis and a worker."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from service.config import PROJECT_ROOT
 from service.demo import DEMO_THREAD
 from tests.browser.test_widget_e2e import _host, _post, _run_worker_then_approve_held
 from tests.conftest import MODERATOR_TOKEN
@@ -168,7 +171,7 @@ def test_a_new_articles_empty_thread_logs_no_error(page, live_server):
     assert page.problems == []
 
 
-def test_tap_targets_fit_a_finger_on_a_phone(browser, live_server, client):
+def test_tap_targets_fit_a_finger_on_a_phone(browser, live_server, client, tmp_path):
     top = _published(client, author="老张", text="第一条评论 https://example.com/a")
     _published(client, author="小李", text="回复老张", parent=top)
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
@@ -193,6 +196,12 @@ def test_tap_targets_fit_a_finger_on_a_phone(browser, live_server, client):
             return out;
         }""")
         assert small == []
+        # The README's phone screenshot is rewritten only when asked: a test run must not change tracked files.
+        target = (PROJECT_ROOT / "docs" / "screenshots" / "widget-phone.png"
+                  if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "widget-phone.png")
+        host.evaluate("el => el.scrollIntoView()")
+        page.screenshot(path=str(target))
+        assert target.stat().st_size > 10_000
     finally:
         context.close()
 
