@@ -96,7 +96,7 @@ def test_every_console_page_has_no_serious_accessibility_violations(lang, consol
 
         page = axe_context.new_page()
         page.goto(f"{server.url}/console/login?lang={lang}")
-        found = {"/console/login": scan(page, target_size=False)}
+        found = {"/console/login": scan(page)}
         page.fill('input[name="username"]', "chief")
         page.fill('input[name="password"]', CONSOLE_PASSWORD)
         page.click('button[type="submit"]')
@@ -106,10 +106,10 @@ def test_every_console_page_has_no_serious_accessibility_violations(lang, consol
             path = path.format(held=held)
             page.goto(server.url + path)
             page.wait_for_load_state()
-            found[path] = scan(page, target_size=False)
+            found[path] = scan(page)
         page.goto(server.url + "/console/queue")
         page.keyboard.press("?")  # the shortcut dialog, open
-        found["/console/queue (shortcuts)"] = scan(page, target_size=False)
+        found["/console/queue (shortcuts)"] = scan(page)
         bad = {path: v for path, v in found.items() if v}
         assert not bad, "\n".join(f"{path}\n{describe(v)}" for path, v in bad.items())
     finally:
