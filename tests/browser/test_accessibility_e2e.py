@@ -32,15 +32,17 @@ def _published(client, **fields) -> int:  # type: ignore[no-untyped-def]
     return comment_id
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "zh-TW", "en"])
-@pytest.mark.parametrize("width", [1000, 390])
-def test_the_widget_has_no_serious_accessibility_violations(lang, width, axe_context, live_server, client):
+@pytest.mark.parametrize(("lang", "width", "theme"), [("zh-CN", 1000, "light"), ("zh-TW", 1000, "light"),
+                                                     ("en", 1000, "light"), ("zh-CN", 390, "light"),
+                                                     ("zh-TW", 390, "light"), ("en", 390, "light"),
+                                                     ("zh-CN", 1000, "dark")])
+def test_the_widget_has_no_serious_accessibility_violations(lang, width, theme, axe_context, live_server, client):
     top = _published(client, author="老张", text="第一条评论[赞]")
     _published(client, author="小李", text="回复老张", parent=top)
     _published(client, author="小王", text="另一条 https://example.com/a")
     page = axe_context.new_page()
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(live_server.url + ("/?lang=zh-TW" if lang == "zh-TW" else "/"))
+    page.goto(live_server.url + ("/?lang=zh-TW" if lang == "zh-TW" else "/") + ("?theme=dark" if theme == "dark" else ""))
     if lang == "en":
         page.evaluate("document.documentElement.lang = 'en'")
     host = page.locator(WIDGET)
