@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
 from dataclasses import replace
+
+import pytest
 
 from sqlalchemy import select, update
 
@@ -146,3 +150,18 @@ def _captcha(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
     from tests.factories import solve_captcha
 
     return solve_captcha(client)
+
+
+def test_the_served_script_is_the_source_without_its_comment_lines_and_still_parses(client, tmp_path):
+    from service.widget import STATIC
+
+    served = client.get("/embed.js").get_data(as_text=True)
+    assert "// " not in "\n".join(line for line in served.splitlines() if line.startswith("//"))
+    assert "/*" not in served.split("\n", 8)[-1].split("var CSS = ")[1].split("\n")[0]  # the CSS, comments dropped
+    source = (STATIC / "embed.js").read_text(encoding="utf-8")
+    assert len(served) < len(source)
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "embed.js").write_text(served, encoding="utf-8")
+    subprocess.run([node, "--check", str(tmp_path / "embed.js")], check=True, timeout=30)
