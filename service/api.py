@@ -202,8 +202,10 @@ def get_thread_comments(thread: str) -> Response:
     body, generation = cache.get(site.id, key, page_key)
     if body is None:
         with get_db().read() as session:
-            body = page_json(thread_view(session, site, key, after, limit, order, _config().secret_key))
-        cache.put(site.id, key, page_key, body, generation)
+            page = thread_view(session, site, key, after, limit, order, _config().secret_key)
+        body = page_json(page)
+        if page["total"] or page["comments"]:  # empty threads are cheap to read and any key may be asked for
+            cache.put(site.id, key, page_key, body, generation)
     return Response(body, mimetype="application/json")
 
 

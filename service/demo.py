@@ -4,18 +4,24 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from service.comments import comment_status, parse_submission, submit_comment, thread_page
 from service.db import get_db
-from service.exceptions import ModeratoError, ThreadNotFound
+from service.emoticons import emoticon_parts
+from service.exceptions import AlreadyReported, ModeratoError, ThreadNotFound
 from service.identity import sign_reader
 from service.keys import hash_ip
 from service.payload import parse_int
 from service.redis_conn import get_redis
+from service.reports import ReportRateLimit, file_report, parse_report
+from service.signals import comment_reported
 from service.sites import DEFAULT_SITE, get_or_create_site
 
 demo = Blueprint("demo", __name__)
@@ -124,7 +130,67 @@ def other_article(year: int, month: int, day: int, slug: str) -> Response:
     return _article_page(article)
 
 
-def _render_plain(error: str | None = None, form: dict | None = None, status_code: int = 200) -> Response:
+# The plain page speaks the reader's language, never the service's developer messages (zh-CN: the demo
+# article is in Simplified Chinese). Codes are the exceptions' (service/exceptions.py).
+PLAIN_ERRORS = {
+    "captcha_invalid": "验证码错误或已过期，请重新输入。",
+    "missing_field": "请填写{field}。",
+    "field_too_long": "{field}太长了（最多 {max_length} 字）。",
+    "invalid_field": "{field}格式不正确。",
+    "thread_closed": "本文评论已关闭，不能再发表评论。",
+    "rate_limited": "操作太频繁，请稍后再试。",
+    "already_reported": "您已经举报过这条评论。",
+    "comment_not_found": "评论不存在或已被删除。",
+    "parent_in_other_thread": "评论不存在或已被删除。",
+    "service_unavailable": "服务暂时不可用，请稍后再试。",
+}
+PLAIN_FIELDS = {"author": "昵称", "text": "评论内容", "email": "邮箱", "captcha_answer": "验证码", "reason": "举报原因",
+                "parent": "回复的评论"}
+PLAIN_OTHER_ERROR = "出错了，请稍后再试。"
+REPORT_REASONS = (("spam", "垃圾广告"), ("abuse", "辱骂攻击"), ("other", "其他"))
+# Readers of a Chinese news site read Beijing time; China has had one offset and no summer time since 1991.
+try:
+    BEIJING: tzinfo = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # a system without the time zone database
+    BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def plain_error(err: ModeratoError) -> str:
+    """Return a reader's sentence, in Chinese, for an error of the plain page's forms."""
+    template = PLAIN_ERRORS.get(err.code, PLAIN_OTHER_ERROR)
+    field = PLAIN_FIELDS.get(str(err.details.get("field", "")), "内容")
+    return template.format(field=field, max_length=err.details.get("max_length", ""))
+
+
+def beijing_time(value: str | datetime) -> str:
+    """Return a stored UTC time as Beijing wall-clock time, "2026-11-28 17:30"."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+demo.add_app_template_filter(emoticon_parts, "emoticons")
+demo.add_app_template_filter(beijing_time, "beijing_time")
+
+
+def _find(nodes: list[dict[str, Any]], comment_id: int | None) -> dict[str, Any] | None:
+    for node in nodes:
+        if node["id"] == comment_id:
+            return node
+        found = _find(node["replies"], comment_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _arg_id(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _render_plain(error: str | None = None, form: dict | None = None, status_code: int = 200,
+                  reply: int | None = None, report: int | None = None, report_error: str | None = None) -> Response:
     config = current_app.extensions["moderato.config"]
     site = get_or_create_site(get_db(), DEFAULT_SITE)
     with get_db().read() as session:
@@ -138,23 +204,30 @@ def _render_plain(error: str | None = None, form: dict | None = None, status_cod
                 posted = comment_status(session, parse_int(request.args["posted"], "posted"), request.args["token"])
             except ModeratoError:
                 posted = None
+    reply_to = _find(page["comments"], reply)
     challenge = current_app.extensions["moderato.captcha"].create()
+    reported = _arg_id("reported")
     html = render_template(
         "demo_plain.html", thread=DEMO_THREAD, title=DEMO_TITLE, page=page, captcha=challenge, error=error,
-        form=form or {}, posted=posted, max_length=config.max_comment_length,
+        form=form or {}, posted=posted, max_length=config.max_comment_length, reply_to=reply_to,
+        report=report if _find(page["comments"], report) else None, report_error=report_error,
+        reasons=REPORT_REASONS, reported=reported, already=request.args.get("already") == "1",
     )
     return _csp(current_app.make_response((html, status_code)))
 
 
 @demo.get("/demo/plain")
 def plain() -> Response:
-    """Show the demo article with a server-rendered comment form, for readers without JavaScript."""
-    return _render_plain()
+    """Show the demo article with a server-rendered comment form, for readers without JavaScript.
+
+    `?reply=<id>` opens the comment form under that comment, `?report=<id>` a report form under it.
+    """
+    return _render_plain(reply=_arg_id("reply"), report=_arg_id("report"))
 
 
 @demo.post("/demo/comments")
 def post_from_form() -> Response:
-    """Accept the plain form's comment and come back to the article (POST/redirect/GET)."""
+    """Accept the plain form's comment or reply and come back to the article (POST/redirect/GET)."""
     config = current_app.extensions["moderato.config"]
     form = request.form.to_dict()
     form["thread"] = DEMO_THREAD
@@ -168,5 +241,25 @@ def post_from_form() -> Response:
                                         hash_ip(config.secret_key, request.remote_addr),
                                         current_app.extensions["moderato.thread_ids"])
     except ModeratoError as err:
-        return _render_plain(error=err.message, form=form, status_code=err.status)
+        parent = form.get("parent", "")
+        return _render_plain(error=plain_error(err), form=form, status_code=err.status,
+                             reply=int(parent) if parent.isdigit() and len(parent) < 19 else None)
     return redirect(url_for("demo.plain", posted=comment.id, token=token) + "#comments", code=303)
+
+
+@demo.post("/demo/comments/<int:comment_id>/reports")
+def report_from_form(comment_id: int) -> Response:
+    """Accept the plain page's report of a comment: one per reader, a few per hour, as from the widget."""
+    config = current_app.extensions["moderato.config"]
+    ip_hash = hash_ip(config.secret_key, request.remote_addr)
+    try:
+        submission = parse_report(request.form.to_dict())
+        ReportRateLimit(get_redis(), config.reports_per_hour).hit(ip_hash)
+        report = file_report(get_db(), get_or_create_site(get_db(), DEFAULT_SITE), comment_id, submission,
+                             ip_hash or "unknown")
+    except AlreadyReported:
+        return redirect(url_for("demo.plain", reported=comment_id, already=1) + f"#c{comment_id}", code=303)
+    except ModeratoError as err:
+        return _render_plain(status_code=err.status, report=comment_id, report_error=plain_error(err))
+    comment_reported.send(comment_id, comment_id=comment_id, report_id=report.id)
+    return redirect(url_for("demo.plain", reported=comment_id) + f"#c{comment_id}", code=303)

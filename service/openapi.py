@@ -295,7 +295,9 @@ paths:
           schema: {type: string, enum: [oldest, newest, hot], default: oldest}
       responses:
         "200":
-          description: Top-level comments in the order asked, pinned ones first, each with all its approved replies.
+          description: >-
+            Top-level comments in the order asked, pinned ones first, each with all its approved replies. A thread
+            nobody has commented on yet (a new article) is an empty page (total 0), not a 404.
           content:
             application/json:
               schema:
@@ -312,7 +314,9 @@ paths:
                   closed: {type: boolean, description: The thread takes no new comments.}
                   domains: {type: array, items: {type: string}, description: The site's own domains (links without nofollow).}
         "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
+        "404":
+          description: No such site (`?site=` names a site the service does not know).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         "503": {$ref: "#/components/responses/ServiceUnavailable"}
   /api/moderation/queue:
     get:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from service.avatars import avatar_key
 from service.comments import public_fields, thread_page
-from service.exceptions import ThreadNotFound
 from service.models import Comment, CommentStatus, Like, Site, Thread, utcnow
 from service.thread_admin import pinned_ids
 
@@ -41,7 +40,9 @@ def thread_view(session: Session, site: Site, key: str, after: int | None, limit
     thread = session.execute(select(Thread.id, Thread.key, Thread.title, Thread.closed_at)
                              .where(Thread.site_id == site.id, Thread.key == key)).first()
     if thread is None:
-        raise ThreadNotFound()
+        # A new article's thread exists only once its first comment is posted: until then it is an empty
+        # thread, not an error (a 404 would log a red console error on every fresh article page).
+        return empty_thread(site, key, order)
     pins = pinned_ids(session, thread.id)
     if order == "hot":
         page = _hot_page(session, thread, after or 0, limit, set(pins))
@@ -60,11 +61,21 @@ def thread_view(session: Session, site: Site, key: str, after: int | None, limit
         page["comments"] = pinned + page["comments"]
     page["order"] = order
     page["closed"] = thread.closed_at is not None
-    # The site's own domains: the widget links to them without rel="nofollow".
-    domains = (site.settings or {}).get("allowed_domains") or []
-    page["domains"] = [str(d) for d in domains if isinstance(d, str)][:50]
+    page["domains"] = _domains(site)
     _decorate(session, site.id, page["comments"], secret)
     return page
+
+
+def empty_thread(site: Site, key: str, order: str) -> dict[str, Any]:
+    """Return the page of a thread nobody has commented on yet: no comments, open."""
+    return {"thread": key, "title": None, "total": 0, "comments": [], "next": None, "order": order,
+            "closed": False, "domains": _domains(site)}
+
+
+def _domains(site: Site) -> list[str]:
+    # The site's own domains: the widget links to them without rel="nofollow".
+    domains = (site.settings or {}).get("allowed_domains") or []
+    return [str(d) for d in domains if isinstance(d, str)][:50]
 
 
 def _approved_top(thread_id: int) -> tuple[Any, ...]:

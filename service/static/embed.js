@@ -48,7 +48,9 @@
       f_nickname: "昵称", f_password: "密码", e_email_unverified: "请先点击验证邮件中的链接，验证您的邮箱。",
       e_email_taken: "该邮箱已注册，请直接登录。", e_sign_in_failed: "邮箱或密码不正确。", e_session_invalid: "登录已过期，请重新登录。",
       e_login_locked: "登录失败次数过多，请稍后再试。", e_account_required: "请登录后发表评论。", e_accounts_disabled: "本站未开放注册。",
-      e_mail_unavailable: "暂时无法发送邮件，请稍后再试。"
+      e_mail_unavailable: "暂时无法发送邮件，请稍后再试。",
+      cut: "内容超过 {n} 字，多出的部分已删去。", reportWho: "举报 {a} 的评论：{x}", reportedWho: "已举报 {a} 的评论：{x}",
+      published: "已发布"
     },
     "zh-TW": {
       title: "網友評論", count: "共 {n} 則", sort: "排序", newest: "最新", oldest: "最早", hot: "熱評", nick: "暱稱",
@@ -78,7 +80,9 @@
       f_nickname: "暱稱", f_password: "密碼", e_email_unverified: "請先點擊驗證郵件中的連結，驗證您的電子郵件。",
       e_email_taken: "該電子郵件已註冊，請直接登入。", e_sign_in_failed: "電子郵件或密碼不正確。", e_session_invalid: "登入已過期，請重新登入。",
       e_login_locked: "登入失敗次數過多，請稍後再試。", e_account_required: "請登入後發表評論。", e_accounts_disabled: "本站未開放註冊。",
-      e_mail_unavailable: "暫時無法寄送郵件，請稍後再試。"
+      e_mail_unavailable: "暫時無法寄送郵件，請稍後再試。",
+      cut: "內容超過 {n} 字，多出的部分已刪去。", reportWho: "檢舉 {a} 的評論：{x}", reportedWho: "已檢舉 {a} 的評論：{x}",
+      published: "已發佈"
     },
     en: {
       title: "Comments", count: "{n} in total", sort: "Sort", newest: "Newest", oldest: "Oldest", hot: "Top", nick: "Name",
@@ -119,7 +123,9 @@
       e_email_taken: "This email has an account; sign in instead.", e_sign_in_failed: "The email or the password is wrong.",
       e_session_invalid: "Your sign-in has expired; sign in again.", e_login_locked: "Too many failed sign-ins; try again later.",
       e_account_required: "Sign in to comment.", e_accounts_disabled: "This site has no accounts.",
-      e_mail_unavailable: "Mail cannot be sent right now; try again later."
+      e_mail_unavailable: "Mail cannot be sent right now; try again later.",
+      cut: "Over {n} characters: the rest was cut.", reportWho: "Report {a}’s comment: {x}",
+      reportedWho: "Reported {a}’s comment: {x}", published: "Published"
     }
   };
   // Emoticons: [emoji, zh-CN name, zh-TW name, English name]; the names are also the classic [代码] codes.
@@ -157,6 +163,15 @@
   }
 
   function fmt(s, n) { return String(s).replace("{n}", n); }
+
+  // Characters as the service counts them (code points): an emoji is one, not two UTF-16 units.
+  function chars(s) { return Array.from(s).length; }
+
+  // "举报 老张 的评论：第一条评论…": a report button names the comment it reports.
+  function about(s, c) {
+    var x = Array.from(c.text || "");
+    return String(s).replace("{a}", c.author).replace("{x}", x.slice(0, 20).join("") + (x.length > 20 ? "…" : ""));
+  }
 
   // Comment text as DOM nodes, never parsed as HTML: http(s) URLs become links, [代码] emoji, and @name of the
   // comment answered (`to`: {id, author}) a link to it; everything else is text.
@@ -274,7 +289,7 @@
       order: /^(oldest|hot)$/.test(el.getAttribute("data-moderato-order")) ? el.getAttribute("data-moderato-order") : "newest",
       comments: [], next: null, done: false, total: 0, shown: PAGE, failed: false, loading: true,
       replyTo: null, captcha: null, busy: false, mine: [], pollStep: 0, pollTimer: 0, reported: {}, closed: false,
-      domains: [], liked: {}, rt: ""
+      domains: [], liked: {}, rt: "", own: {}, replyBtn: null
     };
     S.user = S.token ? decodeUser(S.token) : null;
     var key = "moderato:" + BASE + "|" + (S.site || "default") + "|" + S.thread;
@@ -327,7 +342,19 @@
     // Likes: the comments this browser liked (per site), and the signed token that names this guest (per service).
     var likedKey = "moderato:liked|" + BASE + "|" + (S.site || "default"), rtKey = "moderato:rt|" + BASE;
     try { S.liked = JSON.parse(localStorage.getItem(likedKey) || "{}") || {}; S.rt = localStorage.getItem(rtKey) || ""; } catch (e) { /* memory only */ }
+    // The comments this browser reported, and the ones it wrote (per site): neither offers a report button again.
+    var reportedKey = "moderato:reported|" + BASE + "|" + (S.site || "default"), ownKey = "moderato:own|" + BASE + "|" + (S.site || "default");
+    try {
+      S.reported = JSON.parse(localStorage.getItem(reportedKey) || "{}") || {};
+      S.own = JSON.parse(localStorage.getItem(ownKey) || "{}") || {};
+    } catch (e) { /* memory only */ }
     function keep(k, v) { try { if (v) localStorage.setItem(k, v); else localStorage.removeItem(k); } catch (e) { /* memory only */ } }
+    // Keep the newest 500 ids of a set of comment ids (ids grow with time), and store it.
+    function keepIds(k, set) {
+      var ids = Object.keys(set).sort(function (a, b) { return a - b; });
+      ids.slice(0, ids.length - 500).forEach(function (id) { delete set[id]; });
+      keep(k, JSON.stringify(set));
+    }
 
     // -- reading ---------------------------------------------------------------------------------------
     function fetchPage() {
@@ -357,13 +384,16 @@
       }, function () { S.loading = false; S.failed = true; drawList(); });
     }
 
+    // The next page is added below the ones shown: nothing above it is rebuilt (open forms stay open).
     function more() {
       var need = S.shown + PAGE > S.comments.length && !S.done;
       R.more.disabled = true;
       (need ? fetchPage() : Promise.resolve()).then(function () {
-        var first = S.shown;
-        S.shown += PAGE; drawList();
-        var li = R.list.children[first];
+        var first = S.shown, had = R.list.children.length;
+        S.shown += PAGE;
+        branch(R.list, S.comments.slice(first, S.shown), 0);
+        drawMore();
+        var li = R.list.children[had];
         if (li) { li.setAttribute("tabindex", "-1"); li.focus(); }
       }, function (e) { say(errText(e)); R.more.disabled = false; });
     }
@@ -423,14 +453,15 @@
       ]);
       if (!own && !c.erased) {
         var box = h("div", { cls: "rbox", hidden: true });
-        var rep = h("button", { type: "button", cls: "link", text: S.reported[c.id] ? t.reported : t.report,
+        // The reader's own comments offer no report; a comment reported from this browser says so.
+        var rep = S.own[c.id] ? null : h("button", { type: "button", cls: "link", text: S.reported[c.id] ? t.reported : t.report,
+          "aria-label": about(S.reported[c.id] ? t.reportedWho : t.reportWho, c),
           disabled: !!S.reported[c.id], "aria-expanded": "false", onclick: function () { toggleReport(c, box, rep); } });
         var like = h("button", { type: "button", cls: "link like", onclick: function () { toggleLike(c, like); } });
         paintLike(c, like);
-        li.appendChild(h("div", { cls: "acts" }, [like,
-          S.closed ? null : h("button", { type: "button", cls: "link", text: t.reply, "aria-label": t.reply + " " + c.author,
-            onclick: function () { replyTo(c); } }), rep
-        ]));
+        var reply = S.closed ? null : h("button", { type: "button", cls: "link", text: t.reply, "aria-label": t.reply + " " + c.author,
+          onclick: function () { replyTo(c, li, reply); } });
+        li.appendChild(h("div", { cls: "acts" }, [like, reply, rep]));
         li.appendChild(box);
       }
       mineActs(c, li, own);
@@ -448,7 +479,11 @@
           branch(sub, c.replies, depth + 1, c);
           li.appendChild(sub);
         } else {
-          flat(c).forEach(function (p) { ul.appendChild(item(p[0], p[1], null, true)); });
+          flat(c).forEach(function (p) {
+            var f = item(p[0], p[1], null, true);
+            f.setAttribute("data-under", c.id);  // the nested comment whose flat run it belongs to
+            ul.appendChild(f);
+          });
         }
       });
     }
@@ -467,14 +502,67 @@
     }
 
     function drawList() {
+      if (S.replyTo && R.list.contains(R.form)) { S.replyTo = null; drawReply(); }
       R.list.textContent = "";
       R.list.setAttribute("aria-busy", String(S.loading));
       R.empty.hidden = true; R.more.hidden = true; R.fail.hidden = !S.failed;
       if (S.loading) { R.empty.hidden = false; R.empty.textContent = t.loading; return; }
       branch(R.list, S.comments.slice(0, S.shown), 0);
-      if (!S.failed && !S.comments.length) { R.empty.hidden = false; R.empty.textContent = t.empty; }
+      drawMore();
+    }
+
+    function drawMore() {
+      R.empty.hidden = S.failed || S.comments.length > 0;
+      R.empty.textContent = t.empty;
       R.more.hidden = S.shown >= S.comments.length && S.done;
       R.more.disabled = false;
+    }
+
+    function find(nodes, id) {
+      for (var i = 0; i < nodes.length; i++) {
+        if (nodes[i].id === id) return nodes[i];
+        var r = find(nodes[i].replies || [], id);
+        if (r) return r;
+      }
+      return null;
+    }
+
+    // The reader's comment was published: add that one item where it belongs, and touch nothing else, so
+    // open forms, loaded pages, the scroll position and focus stay. False when its place is not on the page
+    // (an oldest-first list not read to its end, a parent no longer shown): it stays in "mine", published.
+    function publish(m) {
+      var c = { id: m.id, parent: m.parentId || null, author: m.author, text: m.text, created_at: m.at,
+        verified: !!S.user, replies: [], likes: 0 }, li;
+      if (m.parentId) {
+        var pc = find(S.comments, m.parentId), p = R.list.querySelector('li.c[data-id="' + m.parentId + '"]');
+        if (!pc || !p) return false;
+        pc.replies.push(c);
+        var depth = 0;
+        for (var n = p.parentNode; n && n !== R.list; n = n.parentNode) if (n.matches && n.matches("ul.replies")) depth++;
+        if (depth < 2) {
+          var sub = p.querySelector(":scope > ul.replies") || p.appendChild(h("ul", { cls: "replies" }));
+          sub.appendChild(li = item(c, pc));
+        } else {  // below two levels: listed flat after the run of its nested ancestor, saying whom it answers
+          var under = p.getAttribute("data-under") || String(pc.id), ul = p.parentNode;
+          var run = ul.querySelectorAll(':scope > li[data-under="' + under + '"]');
+          var after = run.length ? run[run.length - 1] : ul.querySelector(':scope > li[data-id="' + under + '"]');
+          li = item(c, { id: pc.id, author: pc.author }, null, true);
+          li.setAttribute("data-under", under);
+          after.parentNode.insertBefore(li, after.nextSibling);
+        }
+      } else if (S.order === "oldest") {
+        if (!S.done || S.shown < S.comments.length) return false;
+        S.comments.push(c); S.shown++;
+        R.list.appendChild(li = item(c));
+      } else {  // newest and hot: first after the pinned comments
+        var at = 0;
+        while (at < S.comments.length && S.comments[at].pinned) at++;
+        S.comments.splice(at, 0, c); S.shown++;
+        R.list.insertBefore(li = item(c), R.list.children[at] || null);
+      }
+      li.classList.add("flash");
+      S.total++; drawHead(); drawMore();
+      return true;
     }
 
     function setOrder(order) {
@@ -487,18 +575,34 @@
       R.mine.textContent = "";
       S.mine.forEach(function (m) {
         var bad = m.status === "rejected" || m.status === "deleted";
-        var badge = h("span", { cls: "badge" + (bad ? " bad" : ""), text: bad ? t.rejected : m.status === "held" ? t.held : t.pending });
+        var badge = h("span", { cls: "badge" + (bad ? " bad" : ""),
+          text: bad ? t.rejected : m.status === "approved" ? t.published : m.status === "held" ? t.held : t.pending });
         var li = item({ id: m.id, author: m.author, text: m.text, created_at: m.at },
           m.parentName ? { id: m.parentId, author: m.parentName } : null, badge, true);
-        if (bad) {
+        if (bad || m.status === "approved") {
           // The service's one sentence in the reader's language (the kind of problem, never the matched word).
-          li.appendChild(h("p", { cls: "meta", text: (m.reasons && m.reasons.length) ? m.reasons.join(" ") : t.rejectedNote }));
+          if (bad) li.appendChild(h("p", { cls: "meta", text: (m.reasons && m.reasons.length) ? m.reasons.join(" ") : t.rejectedNote }));
           li.appendChild(h("button", { type: "button", cls: "link", text: t.dismiss, onclick: function () {
             S.mine = S.mine.filter(function (x) { return x.id !== m.id; }); store(); drawMine(); R.text.focus();
           } }));
         }
         R.mine.appendChild(li);
       });
+    }
+
+    // Run a change above the reader's eyes without moving what they look at: the focused element (or the
+    // first comment in view) stays where it was on the screen.
+    function steady(change) {
+      var a = root.activeElement, y;
+      if (!a || a === R.form || !a.getBoundingClientRect) {
+        a = [].filter.call(R.list.querySelectorAll("li.c"), function (li) { return li.getBoundingClientRect().top >= 0; })[0];
+      }
+      if (a) y = a.getBoundingClientRect().top;
+      change();
+      if (a && a.isConnected) {
+        var d = a.getBoundingClientRect().top - y;
+        if (Math.abs(d) >= 1) window.scrollBy(0, d);
+      }
     }
 
     function poll() {
@@ -517,16 +621,19 @@
       return api("GET", "/api/comments/" + m.id + "?token=" + encodeURIComponent(m.token) + "&lang=" + S.lang).then(function (r) {
         if (r.status === m.status) return;
         m.status = r.status; m.reasons = r.reasons || [];
-        if (r.status === "approved") {
-          S.mine = S.mine.filter(function (x) { return x.id !== m.id; });
-          say(t.publishedNote);
-          load(m.id);
-        } else if (r.status === "held") {
-          say(t.heldNote);
-        } else {
-          say(t.rejectedNote);
-        }
-        store(); drawMine();
+        steady(function () {
+          if (r.status === "approved") {
+            if (publish(m)) S.mine = S.mine.filter(function (x) { return x.id !== m.id; });
+            say(t.publishedNote);
+          } else if (r.status === "held") {
+            say(t.heldNote);
+          } else {
+            say(t.rejectedNote);
+          }
+          // "Submitted, shown once approved" is no longer the news once a decision came.
+          if (!S.mine.some(function (x) { return x.status === "pending"; })) R.note.hidden = true;
+          store(); drawMine();
+        });
       }, function (e) {
         if (e.code === "comment_not_found") {
           S.mine = S.mine.filter(function (x) { return x.id !== m.id; }); store(); drawMine();
@@ -555,26 +662,52 @@
       a.play().then(function () { say(t.playing); }, function () { showError({ code: "network" }); });
     }
 
-    function replyTo(c) {
+    // The form moves under the comment answered (after its actions and report box), and home again after.
+    function replyTo(c, li, btn) {
       S.replyTo = { id: c.id, author: c.author };
+      S.replyBtn = btn;
+      var box = li.querySelector(":scope > .rbox");
+      li.insertBefore(R.form, box ? box.nextSibling : li.querySelector(":scope > ul.replies"));
+      R.form.classList.add("inline");
       drawReply();
       R.text.focus();
+    }
+
+    function cancelReply() {
+      var btn = S.replyBtn;
+      S.replyTo = null; drawReply();
+      if (btn && btn.isConnected) btn.focus(); else R.text.focus();
     }
 
     function drawReply() {
       R.replying.hidden = !S.replyTo;
       R.replyLabel.textContent = S.replyTo ? fmt(t.replyTo, S.replyTo.author) : "";
+      if (!S.replyTo && R.form.parentNode !== wrap) {
+        R.form.classList.remove("inline");
+        wrap.insertBefore(R.form, R.closed);
+        S.replyBtn = null;
+      }
     }
 
+    // The service counts characters (code points): so does the counter, and a paste past the limit is cut
+    // between characters, with a word to say so (the textarea's maxlength would count UTF-16 units).
     function count() {
-      var n = R.text.value.length;
+      var v = R.text.value, n = chars(v);
+      if (n > S.max) {
+        R.text.value = Array.from(v).slice(0, S.max).join("");
+        n = S.max;
+        R.cut.textContent = fmt(t.cut, S.max); R.cut.hidden = false;
+        say(R.cut.textContent);
+      } else if (n < S.max) {
+        R.cut.hidden = true;
+      }
       R.counter.textContent = n + "/" + S.max;
       R.counter.className = "counter" + (n > S.max * 0.9 ? " near" : "");
     }
 
     function insertEmoji(e) {
       var ta = R.text, s = ta.selectionStart, v = ta.value;
-      if (v.length + e.length > S.max) return;
+      if (chars(v) - chars(v.slice(s, ta.selectionEnd)) + chars(e) > S.max) return;
       ta.value = v.slice(0, s) + e + v.slice(ta.selectionEnd);
       ta.selectionStart = ta.selectionEnd = s + e.length;
       count();
@@ -584,7 +717,25 @@
       var show = open === undefined ? R.emo.hidden : open;
       R.emo.hidden = !show;
       R.emoBtn.setAttribute("aria-expanded", String(show));
-      if (show) R.emo.querySelector("button").focus();
+      if (show) R.emo.querySelector("button[tabindex='0']").focus();
+    }
+
+    // One Tab stop: the arrow keys (and Home, End) move through the emoji, row by row as they are laid out.
+    function emoKey(ev) {
+      if (ev.key === "Escape") { toggleEmoji(false); R.emoBtn.focus(); return; }
+      var bs = [].slice.call(R.emo.querySelectorAll("button")), i = bs.indexOf(ev.target);
+      if (i < 0) return;
+      var cols = bs.filter(function (b) { return b.offsetTop === bs[0].offsetTop; }).length || 1;
+      var j = { ArrowRight: i + 1, ArrowLeft: i - 1, ArrowDown: i + cols, ArrowUp: i - cols, Home: 0, End: bs.length - 1 }[ev.key];
+      if (j === undefined) return;
+      ev.preventDefault();
+      rove(bs[Math.max(0, Math.min(bs.length - 1, j))]).focus();
+    }
+
+    function rove(b) {
+      R.emo.querySelectorAll("button[tabindex='0']").forEach(function (x) { x.tabIndex = -1; });
+      b.tabIndex = 0;
+      return b;
     }
 
     function showError(e, field) {
@@ -628,11 +779,12 @@
       setBusy(true);
       api("POST", "/api/comments", body, S.idem.key).then(function (r) {
         S.idem = null;
+        S.own[r.id] = 1; keepIds(ownKey, S.own);
         S.mine.unshift({ id: r.id, token: r.token, author: S.user ? S.user.name : S.acct ? S.acct.nickname : body.author, text: text,
           parentName: S.replyTo && S.replyTo.author, parentId: S.replyTo && S.replyTo.id, at: new Date().toISOString(), status: r.status || "pending" });
         store(); drawMine();
         R.text.value = ""; count();
-        S.replyTo = null; drawReply();
+        if (S.replyTo) { S.replyTo = null; drawReply(); R.text.focus(); }
         R.note.hidden = false; R.note.textContent = t.pendingNote;
         say(t.pendingNote);
         S.pollStep = 0; poll();
@@ -671,7 +823,8 @@
         h("button", { type: "button", cls: "link", text: t.cancel, onclick: function () { toggleReport(c, box, btn); } })
       ]);
       function done(text) {
-        S.reported[c.id] = true;
+        S.reported[c.id] = 1; keepIds(reportedKey, S.reported);
+        btn.setAttribute("aria-label", about(t.reportedWho, c));
         box.textContent = "";
         box.appendChild(h("p", { cls: "note", role: "status", text: text }));
         btn.textContent = t.reported; btn.disabled = true; btn.setAttribute("aria-expanded", "false");
@@ -782,7 +935,7 @@
       ]);
       R.replyLabel = h("span");
       R.replying = h("div", { cls: "replying", hidden: true }, [R.replyLabel, " ", h("button", { type: "button", cls: "link",
-        text: t.cancelReply, onclick: function () { S.replyTo = null; drawReply(); R.text.focus(); } })]);
+        text: t.cancelReply, onclick: cancelReply })]);
       var who = null;
       R.author = R.email = null;
       if (S.user) {
@@ -795,15 +948,16 @@
           h("div", {}, [h("label", { "for": "m-email", text: t.email }), R.email])
         ]);
       }
-      R.text = h("textarea", { id: "m-text", name: "text", maxlength: String(S.max), placeholder: t.ph, required: true,
+      R.text = h("textarea", { id: "m-text", name: "text", placeholder: t.ph, required: true,
         "aria-describedby": "m-counter", oninput: count });
+      R.cut = h("p", { cls: "cut", hidden: true });  // said once through the live region
       R.counter = h("span", { cls: "counter", id: "m-counter", "aria-label": t.chars });
-      R.emo = h("div", { cls: "emo", id: "m-emo", role: "group", "aria-label": t.emoji, hidden: true,
-        onkeydown: function (ev) { if (ev.key === "Escape") { toggleEmoji(false); R.emoBtn.focus(); } } },
-        EMO.map(function (e) {
+      R.emo = h("div", { cls: "emo", id: "m-emo", role: "toolbar", "aria-label": t.emoji, hidden: true, onkeydown: emoKey },
+        EMO.map(function (e, i) {
           var name = e[{ "zh-CN": 1, "zh-TW": 2, en: 3 }[S.lang]];
-          return h("button", { type: "button", title: name, "aria-label": name, text: e[0],
-            onclick: function () { insertEmoji(e[0]); } });
+          var b = h("button", { type: "button", title: name, "aria-label": name, text: e[0], tabindex: i ? "-1" : "0",
+            onclick: function () { rove(b); insertEmoji(e[0]); } });
+          return b;
         }));
       R.emoBtn = h("button", { type: "button", cls: "link", "aria-expanded": "false", "aria-controls": "m-emo",
         text: "🙂 " + t.emoji, onclick: function () { toggleEmoji(); } });
@@ -816,7 +970,7 @@
       R.form = h("form", { cls: "post", novalidate: true, onsubmit: submit, onfocusin: wantCaptcha }, [
         R.replying, who, notifyBox(),
         h("label", { "for": "m-text", text: t.text }), R.text,
-        h("div", { cls: "tools" }, [R.emoBtn, R.counter]), R.emo,
+        h("div", { cls: "tools" }, [R.emoBtn, R.counter]), R.cut, R.emo,
         R.capLabel = h("label", { "for": "m-captcha", text: t.captcha }),
         R.capBox = h("div", { cls: "captcha" }, [R.capImg, R.capAnswer,
           h("button", { type: "button", cls: "link", text: t.refresh, onclick: newCaptcha }),

@@ -87,8 +87,16 @@ def test_bad_parent_is_400(client):
     _error(post_comment(client, parent="abc"), 400, "invalid_field")
 
 
-def test_unknown_thread_is_404(client):
-    _error(client.get("/api/threads/no/such/thread.html/comments"), 404, "thread_not_found")
+def test_a_thread_nobody_commented_on_is_an_empty_page_not_a_404(client):
+    response = client.get("/api/threads/no/such/thread.html/comments?order=newest")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["thread"], body["total"], body["comments"], body["next"], body["closed"]) == (
+        "/no/such/thread.html", 0, [], None, False)
+
+
+def test_a_thread_of_an_unknown_site_is_still_404(client):
+    _error(client.get("/api/threads/news/1.html/comments?site=nope"), 404, "not_found")
 
 
 def test_unknown_comment_is_404(client):

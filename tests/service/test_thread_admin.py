@@ -113,4 +113,4 @@ def test_the_plain_demo_form_refuses_a_closed_thread_too(client):
     _close(client, thread=DEMO_THREAD)
     response = client.post("/demo/comments", data={"author": "小明", "text": "没有脚本的读者", "captcha_id": "x",
                                                    "captcha_answer": "x"})
-    assert response.status_code == 403 and "This thread is closed to new comments." in response.get_data(as_text=True)
+    assert response.status_code == 403 and "本文评论已关闭，不能再发表评论。" in response.get_data(as_text=True)

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
 from dataclasses import replace
+
+import pytest
 
 from sqlalchemy import select, update
 
@@ -154,3 +158,20 @@ def _captcha(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
     from tests.factories import solve_captcha
 
     return solve_captcha(client)
+
+
+def test_the_served_script_is_the_source_minified_and_still_parses(client, tmp_path):
+    from service.widget import STATIC
+
+    served = client.get("/embed.js").get_data(as_text=True)
+    source = (STATIC / "embed.js").read_text(encoding="utf-8")
+    # A comment of the source, and one of the stylesheet, are not sent; the reader's text tables are.
+    assert "// Emoticons:" in source and "Emoticons:" not in served
+    assert "/*" in (STATIC / "embed.css").read_text(encoding="utf-8") and "/*" not in served
+    assert "还没有评论，来说两句吧。" in served
+    assert len(served) < len(source)  # with the stylesheet inside it
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "embed.js").write_text(served, encoding="utf-8")
+    subprocess.run([node, "--check", str(tmp_path / "embed.js")], check=True, timeout=30)
