@@ -1,6 +1,6 @@
 """The moderator console: server-rendered pages under /console, signed-in sessions, CSRF on every form.
 
-One module per page group (auth, queue, reports, bans, words, audit, sites, accounts); the pieces they
+One module per page group (auth, queue, notes, authors, reports, bans, words, audit, sites, accounts); the pieces they
 share sit below them (access: who is asking; text: the console's words; times: local times; routes).
 This module builds the blueprint from the page groups and wires it into the app.
 """
@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, g, redirect, render_template, requ
 
 from service.accounts import csrf_token
 from service.config import Config
-from service.console import accounts, audit, auth, bans, queue, reports, sites, words
+from service.console import accounts, audit, auth, authors, bans, notes, queue, reports, sites, words
 from service.console.sites import THRESHOLD_KEYS
 from service.console.text import (
     audit_note, audit_target, code_name, console_language, error_text, flashed_messages, reason_sentence, t, tf,
@@ -28,7 +28,7 @@ from service.exceptions import ModeratoError, Unauthorized
 
 __all__ = ["THRESHOLD_KEYS", "WORD_ACTIONS", "WORD_CATEGORIES", "build_blueprint", "init_app"]
 
-PAGE_GROUPS = (auth, queue, reports, bans, words, audit, sites, accounts)
+PAGE_GROUPS = (auth, queue, notes, authors, reports, bans, words, audit, sites, accounts)
 
 
 def build_blueprint() -> Blueprint:

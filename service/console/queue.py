@@ -1,18 +1,20 @@
 """The queue: comments awaiting a moderator, and the decisions taken on them."""
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, jsonify, render_template, request, url_for
 
+from service.accounts import Principal
 from service.console.access import app_config, back, int_arg, moderator, site_arg, visible_sites
 from service.console.routes import Routes
 from service.console.text import code_text, notify
 from service.db import get_db
 from service.decisions import decide, decide_many, expected_status
 from service.exceptions import InvalidField, NotFound, StaleDecision
-from service.models import CommentStatus
+from service.models import CommentStatus, Site
+from service.notes import notes_for_queue
 from service.payload import parse_int
 from service.redis_conn import get_redis
-from service.review import QueueFilter, queue_items
+from service.review import QueueFilter, comment_states, queue_items
 
 routes = Routes()
 
@@ -27,19 +29,45 @@ def queue() -> str:
     """Show comments awaiting a moderator, oldest first, with reasons, highlights and the author's history."""
     principal = moderator()
     sites = visible_sites(principal)
-    status = request.args.get("status") or "held"
-    if status not in _QUEUE_STATUSES:
-        raise InvalidField("Unknown status.", field="status")
-    flt = QueueFilter(status=status, site_id=site_arg(principal, sites),
-                      thread=request.args.get("thread") or None, reason=request.args.get("reason") or None,
-                      author=request.args.get("author") or None, search=request.args.get("q") or None)
+    flt = _queue_filter(principal, sites)
     after = int_arg(request.args.get("after"), "after")
     with get_db().read() as db_session:
         items = queue_items(db_session, principal.allowed_sites(), flt, limit=50, after=after)
+        notes = notes_for_queue(db_session, [(i.id, i.site_id, i.author_key) for i in items])
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("console.queue", **args, after=items[-1].id) if len(items) == 50 else None
     return render_template("console/queue.html", items=items, sites=sites, flt=flt, statuses=_QUEUE_STATUSES,
-                           next_url=next_url, filter_names=_filter_names())
+                           next_url=next_url, filter_names=_filter_names(), notes=notes,
+                           live_url=url_for("console.queue_live", **args))
+
+
+def _queue_filter(principal: Principal, sites: list[Site]) -> QueueFilter:
+    status = request.args.get("status") or "held"
+    if status not in _QUEUE_STATUSES:
+        raise InvalidField("Unknown status.", field="status")
+    return QueueFilter(status=status, site_id=site_arg(principal, sites),
+                       thread=request.args.get("thread") or None, reason=request.args.get("reason") or None,
+                       author=request.args.get("author") or None, search=request.args.get("q") or None)
+
+
+@routes.get("/queue/live")
+def queue_live() -> Response:
+    """Tell an open queue what changed: whether comments newer than `after` match its filters, and the status
+    and deciding moderator of the comments it shows (`ids`) that are no longer in the status it shows.
+
+    The queue's script polls this every few seconds, so two moderators can work one queue.
+    """
+    principal = moderator()
+    sites = visible_sites(principal)
+    flt = _queue_filter(principal, sites)
+    after = int_arg(request.args.get("after"), "after")
+    ids = [parse_int(i, "ids", low=1) for i in (request.args.get("ids") or "").split(",")[:200] if i.strip()]
+    shown = "approved" if flt.status == "review" else flt.status
+    with get_db().read() as db_session:
+        newer = queue_items(db_session, principal.allowed_sites(), flt, limit=1, after=after) if after else []
+        decided = comment_states(db_session, principal.allowed_sites(), ids)
+    return jsonify({"newer": bool(newer),
+                    "decided": [state for state in decided if state["status"] != shown]})
 
 
 def _filter_names() -> list[str]:

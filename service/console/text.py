@@ -65,6 +65,8 @@ def audit_target(target: str) -> str:
 def audit_note(entry: dict[str, Any]) -> str:
     """Return an audit entry's note: a moderator's words as written, an event's details in the console's language."""
     details = entry.get("details")
+    if entry.get("action") == "note.add":
+        return str((details or {}).get("text") or "")  # a moderator's note, as written
     if details is None:
         # The notes the service writes itself (a take-down, a ban's rejections) are codes; a moderator's are text.
         note = entry.get("note") or ""

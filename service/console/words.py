@@ -7,12 +7,13 @@ from flask import Response, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from service.accounts import Principal, require_site
-from service.console.access import app_config, int_arg, moderator, one_site, visible_sites
+from service.builtin_words import builtin_words, is_builtin, search_builtin
+from service.console.access import app_config, back, int_arg, moderator, one_site, visible_sites
 from service.console.routes import Routes
 from service.console.text import notify
 from service.db import get_db
 from service.exceptions import Forbidden, InvalidField, NotFound
-from service.models import Site, WordEntry, utcnow
+from service.models import BuiltinWordOff, Site, WordEntry, utcnow
 from service.redis_conn import get_redis
 from service.review import record_event
 
@@ -45,7 +46,49 @@ def _words_page(site: Site, sites: list[Site], entries: list[WordEntry], result:
     return render_template("console/words.html", site=site, sites=sites, entries=entries,
                            categories=WORD_CATEGORIES, actions=WORD_ACTIONS, result=result,
                            sample=(result or {}).get("text", ""), duplicate=duplicate, typed=typed or {},
-                           job_id=request.args.get("preview")), status
+                           job_id=request.args.get("preview"), builtin=_builtin_section(site, entries)), status
+
+
+def _builtin_section(site: Site, entries: list[WordEntry]) -> dict[str, Any]:
+    """Return what the page shows of the built-in list: a searched page of it and the site's switches."""
+    args = request.args
+    with get_db().read() as db_session:
+        terms_off = frozenset(db_session.scalars(select(BuiltinWordOff.term).where(BuiltinWordOff.site_id == site.id)))
+    category = args.get("bcat") or ""
+    if category not in WORD_CATEGORIES:
+        category = ""
+    only_off = args.get("boff") == "1"
+    page = search_builtin(query=(args.get("bq") or "")[:100], category=category,
+                          page=int_arg(args.get("bpage"), "bpage", high=100_000) or 1,
+                          only=terms_off if only_off else None)
+    return {"page": page, "off": terms_off, "query": args.get("bq") or "", "category": category,
+            "only_off": only_off, "own": {e.term for e in entries}, "size": len(builtin_words())}
+
+
+@routes.post("/words/builtin/<switch>")
+def switch_builtin(switch: str) -> Response:
+    """Switch a built-in entry off for a site, or back on; running workers follow within 5 seconds."""
+    principal = moderator()
+    if switch not in ("off", "on"):
+        raise NotFound()
+    site_id = int_arg(request.form.get("site"), "site")
+    if site_id is None:
+        raise InvalidField("Choose a site.", field="site")
+    require_site(principal, site_id)
+    term = (request.form.get("term") or "").strip()
+    if not is_builtin(term):
+        raise InvalidField("Not an entry of the built-in list.", field="term")
+    with get_db().write() as db_session:
+        row = db_session.scalar(select(BuiltinWordOff).where(BuiltinWordOff.site_id == site_id,
+                                                             BuiltinWordOff.term == term))
+        if switch == "off" and row is None:
+            db_session.add(BuiltinWordOff(site_id=site_id, term=term, moderator=principal.username,
+                                          created_at=utcnow()))
+        elif switch == "on" and row is not None:
+            db_session.delete(row)
+        record_event(db_session, principal.username, f"words.builtin_{switch}", site_id, f"word:{term}")
+    notify(f"builtin_switched_{switch}", term=term)
+    return back(url_for("console.words", site=site_id))
 
 
 def _word_fields(form: Any) -> dict[str, Any]:
