@@ -48,7 +48,7 @@ def add_note(session: Session, site_id: int, moderator: str, text: str, comment_
 
 
 def notes_for_queue(session: Session, items: list[tuple[int, int, str]]) -> dict[int, list[Note]]:
-    """Return, per comment id, its notes and its author's on the site, oldest first; items are (id, site, author key)."""
+    """Return per comment id its notes and its author's on the site, oldest first; items: (id, site, author key)."""
     if not items:
         return {}
     comment_ids = [comment_id for comment_id, _, _ in items]

@@ -1,7 +1,8 @@
 """The moderator console: server-rendered pages under /console, signed-in sessions, CSRF on every form.
 
-One module per page group (auth, queue, notes, authors, reports, bans, words, audit, sites, accounts); the pieces they
-share sit below them (access: who is asking; text: the console's words; times: local times; routes).
+One module per page group (auth, queue, notes, authors, reports, bans, words, audit, sites, accounts); the
+pieces they share sit below them (access: who is asking; text: the console's words; times: local times;
+routes: how a page group records its views).
 This module builds the blueprint from the page groups and wires it into the app.
 """
 from __future__ import annotations

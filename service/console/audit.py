@@ -41,5 +41,6 @@ def stats() -> str:
 
     with get_db().read() as db_session:
         figures = collect(db_session, principal.allowed_sites(), site_id, days=30, zone=site_zone(site_id))
-    charts = render_charts(figures, lambda key: translate(console_language(), key), lambda name: code_name("filter", name))
+    charts = render_charts(figures, lambda key: translate(console_language(), key),
+                           lambda name: code_name("filter", name))
     return render_template("console/stats.html", figures=figures, charts=charts, sites=sites, site_id=site_id)

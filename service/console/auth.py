@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from service.accounts import SESSION_STAMP, SESSION_USER, LoginThrottle, authenticate, check_csrf, csrf_token, session_stamp
+from service.accounts import (
+    SESSION_STAMP, SESSION_USER, LoginThrottle, authenticate, check_csrf, csrf_token, session_stamp,
+)
 from service.console.access import app_config, back, moderator
 from service.console.routes import Routes
 from service.console.text import SESSION_LANGUAGE, chosen_language, console_language, language_cookie

@@ -108,7 +108,8 @@ def create_site() -> Response:
         raise InvalidField("A site name is 1 to 100 characters.", field="name")
     with get_db().write() as db_session:
         # A new site keeps the time zone of the language its creator works in (Beijing time for zh-CN).
-        site = Site(name=name, origins=[], settings={TIMEZONE_KEY: default_timezone(console_language())}, created_at=utcnow())
+        site = Site(name=name, origins=[], settings={TIMEZONE_KEY: default_timezone(console_language())},
+                    created_at=utcnow())
         db_session.add(site)
         db_session.flush()
         record_event(db_session, principal.username, "site.create", site.id, f"site:{name}")

@@ -57,7 +57,8 @@ def test_a_site_switches_a_built_in_entry_off_and_the_workers_follow(app, client
     assert console_post(client, "/console/words/builtin/off", {"site": 1, "term": "不是内置词条"}).status_code == 400
     answer = console_post(client, "/console/words/builtin/off",
                           {"site": 1, "term": "傻逼", "next": "/console/words?site=1&bq=傻逼#builtin"})
-    assert answer.status_code == 303 and answer.headers["Location"].endswith("/console/words?site=1&bq=%E5%82%BB%E9%80%BC#builtin")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/console/words?site=1&bq=%E5%82%BB%E9%80%BC#builtin")
     page = client.get("/console/words?site=1&boff=1").get_data(as_text=True)
     assert "“傻逼” is switched off on this site." in page and "Switch on" in page and "switched 1 of them off" in page
     with app.extensions["moderato.db"].read() as session:
