@@ -288,6 +288,42 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+# --- Moderators' notes and built-in words a site switched off (migration 0007) ---
+
+
+class ModeratorNote(Base):
+    """A moderator's note on a comment, an author (by author key) or a hashed IP, on one site."""
+
+    __tablename__ = "moderator_notes"
+    __table_args__ = (
+        Index("ix_moderator_notes_site_author", "site_id", "author_key"),
+        Index("ix_moderator_notes_site_ip", "site_id", "ip_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True,
+                                                   index=True)
+    author_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    moderator: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BuiltinWordOff(Base):
+    """A built-in word-list entry (workers/filters/data/wordlist.tsv) that one site has switched off."""
+
+    __tablename__ = "builtin_words_off"
+    __table_args__ = (UniqueConstraint("site_id", "term", name="uq_builtin_words_off_site_term"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(100))
+    moderator: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # --- Readers' likes and moderators' pins (migration 0004) ---
 
 

@@ -173,6 +173,22 @@ def _add_history_and_reports(session: Session, items: list[QueueItem]) -> None:
         item.parent = parents.get(item.parent_id) if item.parent_id is not None else None
 
 
+def comment_states(session: Session, site_ids: tuple[int, ...] | None, ids: list[int]) -> list[dict[str, Any]]:
+    """Return the status of each comment, with the moderator who decided it last (None: the filters or nobody)."""
+    if not ids:
+        return []
+    query = select(Comment.id, Comment.status).join(Thread, Thread.id == Comment.thread_id).where(Comment.id.in_(ids))
+    if site_ids is not None:
+        query = query.where(Thread.site_id.in_(site_ids))
+    states = {comment_id: {"id": comment_id, "status": status, "by": None}
+              for comment_id, status in session.execute(query)}
+    for comment_id, moderator in session.execute(
+            select(ModerationAction.comment_id, ModerationAction.moderator)
+            .where(ModerationAction.comment_id.in_(list(states))).order_by(ModerationAction.id)):
+        states[comment_id]["by"] = moderator
+    return [states[i] for i in sorted(states)]
+
+
 @dataclass
 class ReportGroup:
     """A reported comment with how often and why it was reported."""

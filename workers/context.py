@@ -11,12 +11,13 @@ from sqlalchemy import Connection, func, select
 from service.config import Config
 from service.db import Database
 from service.bans import ban_for, bans_query
-from service.models import Site, WordEntry
+from service.models import BuiltinWordOff, Site, WordEntry
 from service.redis_conn import connect
 from service.trust import AuthorStanding, standing_with_ban
 from workers.pipeline import Pipeline
 
-# Site word lists changed in the console reach running workers within this many seconds.
+# Site word lists (and built-in entries switched off) changed in the console reach running workers within
+# this many seconds.
 SITE_REFRESH_SECONDS = 5.0
 
 
@@ -69,10 +70,13 @@ class WorkerContext:
                 entries = [{"term": e.term, "category": e.category, "severity": e.severity, "action": e.action}
                            for e in rows]
                 version_entries = (stamp[0], str(stamp[1]))
+            # Built-in entries the site switched off: few rows, read whole, and part of the version.
+            terms_off = tuple(session.scalars(select(BuiltinWordOff.term).where(BuiltinWordOff.site_id == site_id)
+                                              .order_by(BuiltinWordOff.term)))
             settings = dict(site.settings or {}) if site else {}
-        options = {**self.base_options(), **settings, "word_entries": entries,
+        options = {**self.base_options(), **settings, "word_entries": entries, "builtin_words_off": list(terms_off),
                    "allowed_domains": settings.get("allowed_domains", [])}
-        version = (site_id, version_entries, repr(sorted(settings.items())))
+        version = (site_id, version_entries, terms_off, repr(sorted(settings.items())))
         self._site_options[site_id] = (now, version, options)
         return version, options
 

@@ -288,26 +288,26 @@
       confirmDialog.addEventListener("close", function () { confirmed = null; });
     }
 
-    // Forms and buttons marked data-confirm ask first (deletes, word removals).
-    document.querySelectorAll("form").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        var submitter = event.submitter;
-        var item = form.closest("ol.queue > li.item");
-        var action = submitter && submitter.getAttribute("data-action");
-        if (item && (action === "approve" || action === "reject" || action === "delete")) {
-          event.preventDefault();  // decided through the moderation API, with the outcome shown in place
-          decide(item, action);
-          return;
-        }
-        var message = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
-        if (message && form.getAttribute("data-confirmed") !== "1") {
-          event.preventDefault();
-          confirmThen(message, function () {
-            form.setAttribute("data-confirmed", "1");
-            form.requestSubmit(submitter || undefined);
-          });
-        }
-      });
+    // Forms and buttons marked data-confirm ask first (deletes, word removals). Delegated, so that queue
+    // items the live queue adds later (console_live.js) behave as the first ones do.
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var submitter = event.submitter;
+      var item = form.closest("ol.queue > li.item");
+      var action = submitter && submitter.getAttribute("data-action");
+      if (item && (action === "approve" || action === "reject" || action === "delete")) {
+        event.preventDefault();  // decided through the moderation API, with the outcome shown in place
+        decide(item, action);
+        return;
+      }
+      var message = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+      if (message && form.getAttribute("data-confirmed") !== "1") {
+        event.preventDefault();
+        confirmThen(message, function () {
+          form.setAttribute("data-confirmed", "1");
+          form.requestSubmit(submitter || undefined);
+        });
+      }
     });
 
     var testForm = document.getElementById("test-form");
@@ -339,12 +339,11 @@
       });
     }
 
-    document.querySelectorAll("ol.queue > li.item").forEach(function (el) {
-      el.addEventListener("click", function (event) {
-        if (event.target.closest("a, button, input")) { return; }
-        var index = items().indexOf(el);
-        if (index >= 0) { select(index); }
-      });
+    document.addEventListener("click", function (event) {
+      var el = event.target.closest("ol.queue > li.item");
+      if (!el || event.target.closest("a, button, input, textarea, select, summary, label")) { return; }
+      var index = items().indexOf(el);
+      if (index >= 0) { select(index); }
     });
   });
 })();

@@ -17,13 +17,14 @@ from typing import Any, Iterable, Mapping
 
 import ahocorasick_rs
 
+from service.builtin_words import BUILTIN_LIST, read_word_list
 from service.reason_text import reason
 from workers.filters import register
 from workers.filters.base import Action, FilterContext, Span, Verdict, allow
 from workers.filters.normalise import NormalisedText, normalise
 from workers.filters.segment import is_whole_word
 
-DEFAULT_LIST = Path(__file__).parent / "data" / "wordlist.tsv"
+DEFAULT_LIST = BUILTIN_LIST  # data/wordlist.tsv, read by service.builtin_words for the console too
 CATEGORIES = ("abuse", "sexual", "gambling", "sex_trade", "ads_fraud", "illegal_goods", "custom")
 # Advertising: a comment made of phrases from these categories is an ad even with no contact details.
 AD_CATEGORIES = ("gambling", "sex_trade", "ads_fraud")
@@ -67,17 +68,7 @@ class WordMatch:
 
 def load_entries(path: Path = DEFAULT_LIST) -> tuple[WordEntry, ...]:
     """Read a word list TSV with columns term, category, severity, action, match ("word" or empty), note."""
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#") or line.startswith("term\t"):
-            continue
-        columns = line.split("\t")
-        term, category, severity, action = columns[:4]
-        match = columns[4] if len(columns) > 4 else ""
-        if match not in ("", "word"):
-            raise ValueError(f"{path}: match column must be 'word' or empty, not {match!r} ({term})")
-        entries.append(WordEntry(term, category, int(severity), action, match == "word"))
-    return tuple(entries)
+    return tuple(WordEntry(w.term, w.category, w.severity, w.action, w.whole_word) for w in read_word_list(path))
 
 
 class WordMatcher:
@@ -139,6 +130,12 @@ def default_matcher() -> WordMatcher:
     return WordMatcher(load_entries())
 
 
+@lru_cache(maxsize=16)
+def default_matcher_without(terms_off: frozenset[str]) -> WordMatcher:
+    """Return the matcher of the shipped list without the entries a site switched off, compiled once per set."""
+    return WordMatcher(e for e in load_entries() if e.term not in terms_off)
+
+
 @lru_cache(maxsize=64)
 def site_matcher(entries: tuple[WordEntry, ...]) -> WordMatcher:
     """Return the matcher of one site's entries, compiled once per distinct list."""
@@ -151,18 +148,22 @@ class WordListFilter:
 
     name = "wordlist"
 
-    def __init__(self, site_entries: tuple[WordEntry, ...] = (), use_default: bool = True) -> None:
-        self.matchers = ([default_matcher()] if use_default else []) + (
+    def __init__(self, site_entries: tuple[WordEntry, ...] = (), use_default: bool = True,
+                 default_off: frozenset[str] = frozenset()) -> None:
+        default = default_matcher_without(default_off) if default_off else default_matcher()
+        self.matchers = ([default] if use_default else []) + (
             [site_matcher(site_entries)] if site_entries else [])
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> WordListFilter:
-        """Build the filter from `word_entries` (dicts), `word_list` (plain words) and `use_default_wordlist`."""
+        """Build the filter from `word_entries` (dicts), `word_list` (plain words), `use_default_wordlist` and
+        `builtin_words_off` (terms of the shipped list the site switched off)."""
         entries = [WordEntry.from_dict(d) for d in options.get("word_entries", ())]
         entries += [WordEntry(w, "custom", 2, "hold") for w in options.get("word_list", ()) if w.strip()]
         # Sorting makes the cache key independent of the order the database returns rows in.
         key = tuple(sorted(set(entries), key=lambda e: (e.term, e.category, e.severity, e.action)))
-        return cls(site_entries=key, use_default=options.get("use_default_wordlist", True))
+        return cls(site_entries=key, use_default=options.get("use_default_wordlist", True),
+                   default_off=frozenset(options.get("builtin_words_off", ())))
 
     def find(self, ctx: FilterContext, field: str = "text") -> list[WordMatch]:
         """Return every listed word in one field of the comment."""

@@ -182,3 +182,20 @@ def test_ad_phrase_inside_a_longer_one_counts_once() -> None:
     verdict = check("同城交友群")  # 同城交友 holds 同城 and 交友: one phrase, not three
     assert verdict.action is Action.HOLD
     assert not any(r.startswith("advertising: ") for r in english(verdict.reasons))
+
+
+def test_entries_of_the_shipped_list_a_site_switched_off_do_not_match():
+    assert check("你就是个傻逼").action is Action.REJECT
+    assert check("你就是个傻逼", builtin_words_off=["傻逼"]).action is Action.ALLOW
+    assert check("你这个狗东西", builtin_words_off=["傻逼"]).action is Action.HOLD  # the rest of the list stays on
+    # A site's own entry of the same term still applies.
+    site_entry = {"term": "傻逼", "category": "abuse", "action": "hold"}
+    assert check("你就是个傻逼", builtin_words_off=["傻逼"], word_entries=[site_entry]).action is Action.HOLD
+
+
+def test_load_entries_reads_the_rows_the_console_shows():
+    from service.builtin_words import read_word_list
+
+    assert [(e.term, e.category, e.severity, e.action, e.whole_word) for e in load_entries()] == [
+        (w.term, w.category, w.severity, w.action, w.whole_word) for w in read_word_list()]
+
