@@ -146,6 +146,7 @@ def test_reports_are_remembered_after_a_reload_and_own_comments_offer_no_report(
     expect(_item(host, other).locator(".acts button", has_text="已举报")).to_be_disabled()
 
     _post(host, live_server, "我自己的评论")
+    expect(host.locator("ul.mine li")).to_contain_text("我自己的评论")  # accepted before the worker runs
     _run_worker_then_approve_held(client, app, run_worker)
     own = host.locator("ul.list li.c", has_text="我自己的评论")
     expect(own).to_be_visible(timeout=20_000)
