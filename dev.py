@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run Moderato with nothing but Python: `python3 dev.py run` or `python3 dev.py test`.
 
-The first call creates .venv and installs requirements.txt into it (again whenever the file changes,
+The first call creates .venv and installs requirements-dev.txt (the service's requirements.txt and the
+test and benchmark tools) into it (again whenever either file changes,
 and from scratch when .venv's python no longer runs);
 then `run` starts the whole service (`python -m service run`) and `test` runs the test suite (pytest,
 with any further arguments passed on).
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".requirements.sha256"
+# The service's requirements, and the test and benchmark tools on top (the image installs only the first).
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
 
 
 def venv_is_broken(venv_dir: Path) -> bool:
@@ -51,13 +54,12 @@ def ensure_environment() -> None:
     """Create (or repair) the virtualenv and install the pinned requirements when they changed."""
     if sys.version_info < (3, 11):
         raise SystemExit("Moderato needs Python 3.11 or newer")
-    requirements = (ROOT / "requirements.txt").read_bytes()
-    digest = hashlib.sha256(requirements).hexdigest()
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in REQUIREMENTS)).hexdigest()
     ensure_venv(VENV)
     if not STAMP.exists() or STAMP.read_text().strip() != digest:
-        print("installing requirements.txt into .venv ...", flush=True)
+        print("installing requirements-dev.txt into .venv ...", flush=True)
         subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements.txt")],
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements-dev.txt")],
                        check=True)
         STAMP.write_text(digest)
 

@@ -68,3 +68,56 @@ def test_env_example_names_every_variable_compose_reads_and_only_real_settings()
     read = set(re.findall(r"\$\{([A-Z_]+)", (PROJECT_ROOT / "docker-compose.yml").read_text()))
     assert read == given
     assert given <= {var for var, *_ in ENVIRONMENT}
+
+
+def test_the_image_requirements_cover_every_import_of_the_service_and_the_workers():
+    """requirements.txt (what the image installs) provides every third-party module service/ and workers/ import."""
+    import ast
+    import importlib.metadata
+    import re
+    import sys
+
+    providers = importlib.metadata.packages_distributions()
+    listed = set()
+    for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines():
+        name = re.split(r"[=<>\[ ;]", line.strip(), maxsplit=1)[0]
+        if name and not name.startswith("#"):
+            listed.add(re.sub(r"[-_.]+", "-", name).lower())
+    missing = {}
+    for folder in ("service", "workers"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                         else [])
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in ("service", "workers", "migrations"):
+                        continue
+                    dists = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(top, [])}
+                    # A module may come with a listed package's own dependencies (jinja2 with flask).
+                    if not dists & listed and not any(_requires(d, listed) for d in dists):
+                        missing.setdefault(top, str(path.relative_to(PROJECT_ROOT)))
+    assert missing == {}
+
+
+def _requires(dist: str, listed: set[str]) -> bool:
+    """Tell whether a listed distribution depends, directly or not, on `dist`."""
+    import importlib.metadata
+    import re
+
+    seen, todo = set(), list(listed)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for req in requires:
+            if "extra ==" in req:
+                continue
+            todo.append(re.sub(r"[-_.]+", "-", re.split(r"[=<>\[ ;!~(]", req, maxsplit=1)[0]).lower())
+    return dist in seen
