@@ -190,7 +190,8 @@ def test_tap_targets_fit_a_finger_on_a_phone(browser, live_server, client, tmp_p
             el.shadowRoot.querySelectorAll('button, a, input, textarea, select').forEach(n => {
                 if (!n.getClientRects().length || n.type === 'hidden') return;
                 if (n.closest('.text')) return;  // links inside a sentence are exempt (WCAG 2.5.8, inline)
-                const box = (n.type === 'radio' ? n.closest('label') : n).getBoundingClientRect();
+                // A radio or checkbox is tapped through its label, which is its target.
+                const box = (n.type === 'radio' || n.type === 'checkbox' ? n.closest('label') : n).getBoundingClientRect();
                 if (box.width < 44 || box.height < 44)
                     out.push(`${n.tagName} ${n.textContent || n.name || n.type}: ${box.width}x${box.height}`);
             });
