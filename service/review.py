@@ -105,14 +105,25 @@ def queue_items(session: Session, site_ids: tuple[int, ...] | None, flt: QueueFi
         .order_by(Comment.id)
         .limit(limit)
     )
-    if flt.status == "review":
+    query = _filtered(query, site_ids, flt, flt.status)
+    if after is not None:
+        query = query.where(Comment.id > after)
+    rows = session.execute(query).all()
+    items = [_item(comment, thread, site) for comment, thread, site in rows]
+    _add_history_and_reports(session, items)
+    return items
+
+
+def _filtered(query: Any, site_ids: tuple[int, ...] | None, flt: QueueFilter, status: str) -> Any:
+    """Narrow a query over Comment joined with Thread to the queue's status and filters."""
+    if status == "review":
         # Published by the filters although one of them asked to hold: publish-then-review and trusted authors.
         reviewed = select(ModerationAction.comment_id)
         held_verdict = select(VerdictRecord.comment_id).where(VerdictRecord.action == "hold")
         query = query.where(Comment.status == CommentStatus.APPROVED.value, Comment.decided_by == "filters",
                             Comment.id.in_(held_verdict), Comment.id.not_in(reviewed))
     else:
-        query = query.where(Comment.status == flt.status)
+        query = query.where(Comment.status == status)
     if site_ids is not None:
         query = query.where(Thread.site_id.in_(site_ids))
     if flt.site_id is not None:
@@ -128,12 +139,17 @@ def queue_items(session: Session, site_ids: tuple[int, ...] | None, flt: QueueFi
     if flt.search:
         query = query.where(or_(Comment.text.contains(flt.search, autoescape=True),
                                 Comment.author.contains(flt.search, autoescape=True)))
-    if after is not None:
-        query = query.where(Comment.id > after)
-    rows = session.execute(query).all()
-    items = [_item(comment, thread, site) for comment, thread, site in rows]
-    _add_history_and_reports(session, items)
-    return items
+    return query
+
+
+def queue_counts(session: Session, site_ids: tuple[int, ...] | None, flt: QueueFilter,
+                 statuses: tuple[str, ...]) -> dict[str, int]:
+    """Return how many comments each status tab holds under the queue's other filters."""
+    counts = {}
+    for status in statuses:
+        query = select(func.count(Comment.id)).join(Thread, Thread.id == Comment.thread_id)
+        counts[status] = int(session.execute(_filtered(query, site_ids, flt, status)).scalar_one())
+    return counts
 
 
 def _item(comment: Comment, thread: Thread, site: Site) -> QueueItem:

@@ -14,7 +14,7 @@ from service.models import CommentStatus, Site
 from service.notes import notes_for_queue
 from service.payload import parse_int
 from service.redis_conn import get_redis
-from service.review import QueueFilter, comment_states, queue_items
+from service.review import QueueFilter, comment_states, queue_counts, queue_items
 
 routes = Routes()
 
@@ -34,10 +34,13 @@ def queue() -> str:
     with get_db().read() as db_session:
         items = queue_items(db_session, principal.allowed_sites(), flt, limit=50, after=after)
         notes = notes_for_queue(db_session, [(i.id, i.site_id, i.author_key) for i in items])
+        counts = queue_counts(db_session, principal.allowed_sites(), flt, _QUEUE_STATUSES)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
+    tabs = [{"status": s, "count": counts[s], "current": s == flt.status,
+             "url": url_for("console.queue", **{**args, "status": s})} for s in _QUEUE_STATUSES]
     next_url = url_for("console.queue", **args, after=items[-1].id) if len(items) == 50 else None
     return render_template("console/queue.html", items=items, sites=sites, flt=flt, statuses=_QUEUE_STATUSES,
-                           next_url=next_url, filter_names=_filter_names(), notes=notes,
+                           next_url=next_url, filter_names=_filter_names(), notes=notes, tabs=tabs,
                            live_url=url_for("console.queue_live", **args))
 
 
