@@ -70,7 +70,8 @@ def console_config(database_url, redis_client, redis_server, tmp_path):  # type:
 
 CONSOLE_PAGES = ["/console/queue", "/console/queue?status=pending", "/console/reports", "/console/bans",
                  "/console/bans?comment={held}", "/console/words", "/console/audit", "/console/stats",
-                 "/console/sites", "/console/account", "/console/users", "/console/queue?status=bogus"]
+                 "/console/sites", "/console/account", "/console/users", "/console/queue?status=bogus",
+                 "/console/author?site=1&key=小明", "/console/queue?status=approved"]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
