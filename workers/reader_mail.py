@@ -85,12 +85,7 @@ def send_verification(reader_id: int, base: str = "", context: WorkerContext | N
         return "missing"
     if account.email_verified_at is not None:
         return "already-verified"
-    link = (f"{base_url(ctx.config, base)}/readers/verify?t={quote(verification_token(ctx.config.secret_key, account))}"
-            f"&lang={account.language}")
-    lang = account.language
-    (mailer or SmtpMailer(ctx.config)).send(account.email, text(lang, "verify_subject"),
-                                            text(lang, "verify_body", name=account.nickname, link=link))
-    return "sent"
+    return _mail_link(ctx, account, base, "verify", verification_token(ctx.config.secret_key, account), mailer)
 
 
 def send_password_reset(reader_id: int, base: str = "", context: WorkerContext | None = None,
@@ -100,11 +95,15 @@ def send_password_reset(reader_id: int, base: str = "", context: WorkerContext |
     account = _account(ctx, reader_id)
     if account is None:
         return "missing"
-    link = (f"{base_url(ctx.config, base)}/readers/reset?t={quote(reset_token(ctx.config.secret_key, account))}"
-            f"&lang={account.language}")
+    return _mail_link(ctx, account, base, "reset", reset_token(ctx.config.secret_key, account), mailer)
+
+
+def _mail_link(ctx: WorkerContext, account: ReaderAccount, base: str, page: str, token: str, mailer: Mailer | None) -> str:
+    """Mail an account the link to one of the readers' pages (`verify` or `reset`), in its language."""
     lang = account.language
-    (mailer or SmtpMailer(ctx.config)).send(account.email, text(lang, "reset_subject"),
-                                            text(lang, "reset_body", name=account.nickname, link=link))
+    link = f"{base_url(ctx.config, base)}/readers/{page}?t={quote(token)}&lang={lang}"
+    (mailer or SmtpMailer(ctx.config)).send(account.email, text(lang, f"{page}_subject"),
+                                            text(lang, f"{page}_body", name=account.nickname, link=link))
     return "sent"
 
 
