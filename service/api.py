@@ -1,6 +1,7 @@
 """The public HTTP API: captchas, comments, threads, health."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,7 +19,7 @@ from service.db import Database, get_db
 from service.exceptions import InvalidField
 from service.idempotency import HEADER, Answer, IdempotencyStore, check_key, fingerprint
 from service.identity import Reader, reader_from_body
-from service.readers.accounts import author_key
+from service.readers.accounts import SESSION_HEADER, author_key
 from service.readers.posting import account_for_comment, reply_notice_language
 from service.keys import hash_ip
 from service.models import ReaderAccount, Site
@@ -52,13 +53,6 @@ def _site_from_request() -> Site:
 
 def _limiter() -> RateLimiter:
     return current_app.extensions["moderato.rate_limits"]
-
-
-def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header[len("Bearer "):].strip() or None
-    return None
 
 
 @api.get("/api/captcha")
@@ -99,12 +93,39 @@ def _captcha_required(site: Site, signed_in: bool) -> bool:
     return not (policy == "guests" and signed_in)
 
 
+@dataclass(frozen=True)
+class CommentRequest:
+    """What accepting a comment reads of its POST, whichever layer received it: the Flask view below, or the
+    web server's fast lane (`service/fast_lane.py`), which calls `accept_comment` without Flask's request
+    machinery."""
+
+    data: dict[str, Any]  # the parsed body
+    bearer: str | None  # the API key of an `Authorization: Bearer` header
+    remote_addr: str | None  # the client's address (after the trusted proxies)
+    idempotency_key: str | None  # the raw Idempotency-Key header
+    session_token: str | None  # the raw reader-session header (service/readers/)
+
+
+def bearer_token(header: str | None) -> str | None:
+    """Return the token of an `Authorization: Bearer …` header, or None."""
+    if header and header.startswith("Bearer "):
+        return header[len("Bearer "):].strip() or None
+    return None
+
+
 @api.post("/api/comments")
-def post_comment() -> tuple[Response, int]:
+def post_comment() -> tuple[Response, int, dict[str, str]]:
     """Accept a comment: check the captcha or the API key, store it as pending, queue its moderation."""
+    body, status, headers = accept_comment(CommentRequest(
+        read_body(request), bearer_token(request.headers.get("Authorization")), request.remote_addr,
+        request.headers.get(HEADER), request.headers.get(SESSION_HEADER)))
+    return jsonify(body), status, headers
+
+
+def accept_comment(req: CommentRequest) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Accept a comment (in an app context); return the JSON body, the status and any extra headers."""
     config = _config()
-    data = read_body(request)
-    token = _bearer_token()
+    data, token = req.data, req.bearer
     db = get_db()
     if token is not None:
         site = current_app.extensions["moderato.api_keys"].site_for(db, token)
@@ -114,7 +135,7 @@ def post_comment() -> tuple[Response, int]:
     reader = reader_from_body(site, data)
     if reader is not None:
         data = {**data, "author": reader.name[:config.max_author_length]}
-    account = account_for_comment(site, data, reader, api_key=token is not None)
+    account = account_for_comment(site, data, reader, api_key=token is not None, session_token=req.session_token)
     if account is not None:
         data = {**data, "author": account.nickname[:config.max_author_length], "email": account.email}
     submission = parse_submission(data, config)
@@ -123,27 +144,31 @@ def post_comment() -> tuple[Response, int]:
     current_app.extensions["moderato.closed_threads"].refuse_if_closed(db, site.id, submission.thread)
     # Claimed after the fields and the API key are checked and before the captcha is: a retry whose
     # captcha the first request consumed gets the first answer.
-    key = check_key(request.headers.get(HEADER))
+    key = check_key(req.idempotency_key)
+
+    def accept() -> tuple[dict[str, Any], int]:
+        return _accept_comment(config, db, site, data, submission, reader, token, req.remote_addr, account,
+                               notice_lang)
+
     if key is None:
-        return _accept_comment(config, db, site, data, submission, reader, token, account, notice_lang)
+        body, status = accept()
+        return body, status, {}
     store, digest = IdempotencyStore(get_redis(), config.secret_key), fingerprint(data)
     first = store.begin(site.id, key, digest)
     if first is not None:
-        response = jsonify(first.body)
-        response.headers["Idempotent-Replayed"] = "true"
-        return response, first.status
+        return first.body, first.status, {"Idempotent-Replayed": "true"}
     try:
-        response, status = _accept_comment(config, db, site, data, submission, reader, token, account, notice_lang)
+        body, status = accept()
     except BaseException:
         store.release(site.id, key)
         raise
-    store.finish(site.id, key, digest, Answer(status, response.get_json()))
-    return response, status
+    store.finish(site.id, key, digest, Answer(status, body))
+    return body, status, {}
 
 
 def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, Any], submission: Submission,
-                    reader: Reader | None, token: str | None, account: ReaderAccount | None = None,
-                    notice_lang: str | None = None) -> tuple[Response, int]:
+                    reader: Reader | None, token: str | None, remote_addr: str | None,
+                    account: ReaderAccount | None = None, notice_lang: str | None = None) -> tuple[dict[str, Any], int]:
     if token is None and _captcha_required(site, signed_in=reader is not None or account is not None):
         # Validate first, so a typo in a field does not burn the reader's captcha.
         _captcha().verify(str(data.get("captcha_id") or ""), str(data.get("captcha_answer") or ""))
@@ -152,7 +177,7 @@ def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, An
         # address it passes in `reader_ip` identifies the reader (for rate limits and bans).
         reader_ip = data.get("reader_ip") if isinstance(data.get("reader_ip"), str) else None
     else:
-        reader_ip = request.remote_addr
+        reader_ip = remote_addr
     limiter = _limiter()
     author = reader.user_id if reader else author_key(account.id) if account else submission.author
     limiter.hit(limiter.post_limits(site.id, site.settings, reader_ip, author, submission.thread, api_key=token),
@@ -162,7 +187,7 @@ def _accept_comment(config: Config, db: Database, site: Site, data: dict[str, An
         current_app.extensions["moderato.thread_ids"], user_id=reader.user_id if reader else None,
         reader_id=account.id if account else None, reply_notice_lang=notice_lang,
     )
-    return jsonify({"id": comment.id, "status": comment.status, "token": author_token}), 202
+    return {"id": comment.id, "status": comment.status, "token": author_token}, 202
 
 
 @api.get("/api/comments/<int:comment_id>")

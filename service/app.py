@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Request, jsonify
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -148,12 +149,31 @@ class ThreadKeyConverter(PathConverter):
     part_isolating = False
 
 
-def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ModeratoError)
-    def _moderato_error(err: ModeratoError):  # type: ignore[no-untyped-def]
+def error_answer(err: Exception) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Return the JSON body, status and headers that answer an error raised while serving a request.
+
+    The app's error handlers and the web server's fast lane (service/fast_lane.py) both answer with it.
+    """
+    if isinstance(err, ModeratoError):
         if err.status >= 500:
             logger.warning("%s: %s", err.code, err.message, exc_info=err.__cause__ is not None)
-        return jsonify(err.to_dict()), err.status, err.headers
+        return err.to_dict(), err.status, err.headers
+    if isinstance(err, (OperationalError, InterfaceError)):
+        # The database went away (a restart, a failover): the pool reconnects on the next request.
+        logger.warning("database unavailable: %s", type(err.orig if hasattr(err, "orig") else err).__name__)
+        return {"error": {"code": "service_unavailable", "message": "The database is unavailable; try again."}}, 503, {}
+    # Never a stack trace to the client; the log keeps it for operators.
+    logger.error("unexpected error", exc_info=err)
+    return {"error": {"code": "internal_error", "message": "Internal error."}}, 500, {}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ModeratoError)
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _answer(err: Exception):  # type: ignore[no-untyped-def]
+        body, status, headers = error_answer(err)
+        return jsonify(body), status, headers
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
@@ -161,16 +181,7 @@ def _register_error_handlers(app: Flask) -> None:
         body = {"error": {"code": _HTTP_CODES.get(status, "http_error"), "message": err.description}}
         return jsonify(body), status
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def _database_unavailable(err: Exception):  # type: ignore[no-untyped-def]
-        # The database went away (a restart, a failover): the pool reconnects on the next request.
-        logger.warning("database unavailable: %s", type(err.orig if hasattr(err, "orig") else err).__name__)
-        body = {"error": {"code": "service_unavailable", "message": "The database is unavailable; try again."}}
-        return jsonify(body), 503
-
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
-        # Never a stack trace to the client; the log keeps it for operators.
-        logger.exception("unexpected error")
-        return jsonify({"error": {"code": "internal_error", "message": "Internal error."}}), 500
+        body, status, headers = error_answer(err)
+        return jsonify(body), status, headers

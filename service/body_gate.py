@@ -30,7 +30,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from service.exceptions import ModeratoError, PayloadTooLarge, RateLimited, RequestTimeout
 
@@ -50,12 +50,24 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class FastLane(Protocol):
+    """Answers some requests without the WSGI app (`service/fast_lane.py`), in the same threads."""
+
+    def takes(self, method: str, path: str, query_string: str, headers: Any) -> bool:
+        """Say whether this request is the lane's."""
+
+    def __call__(self, headers: Any, body: bytes, client: str, scheme: str) -> Response:
+        """Answer it: status, headers, body."""
+
+
 class BodyGate:
     """An RSGI application that runs a WSGI app in a thread pool once the request's body is all in."""
 
     def __init__(self, wsgi_app: WSGIApp, *, threads: int = 4, body_timeout: float = 10.0,
-                 max_body: int = 65536, client_body_reads: int = 8, trusted_proxies: int = 0) -> None:
+                 max_body: int = 65536, client_body_reads: int = 8, trusted_proxies: int = 0,
+                 fast_lane: FastLane | None = None) -> None:
         self.wsgi_app = wsgi_app
+        self.fast_lane = fast_lane
         self.threads = threads
         self.body_timeout = body_timeout
         self.max_body = max_body
@@ -85,10 +97,15 @@ class BodyGate:
                 return
             except Exception:  # noqa: BLE001 - the client went away while sending: nobody to answer
                 return
-        environ = self._environ(scope, headers, body)
         loop = asyncio.get_running_loop()
         try:
-            status, response_headers, content = await loop.run_in_executor(self.executor, self._run_app, environ)
+            if self.fast_lane is not None and self.fast_lane.takes(scope.method, scope.path, scope.query_string,
+                                                                   headers):
+                status, response_headers, content = await loop.run_in_executor(
+                    self.executor, self.fast_lane, headers, body, self._client(scope, headers), scope.scheme)
+            else:
+                environ = self._environ(scope, headers, body)
+                status, response_headers, content = await loop.run_in_executor(self.executor, self._run_app, environ)
         except Exception:  # noqa: BLE001 - Flask answers its own errors; this is a broken response
             logger.exception("the WSGI app failed outside its error handlers")
             self._send_error(protocol, ModeratoError())
@@ -152,7 +169,7 @@ class BodyGate:
         """Return the client's address: the peer's, or the one the trusted proxies forwarded (as ProxyFix reads it)."""
         peer = scope.client.rpartition(":")[0].strip("[]")
         if self.trusted_proxies:
-            forwarded = [part.strip() for part in ",".join(_all(headers, "x-forwarded-for")).split(",") if part.strip()]
+            forwarded = [part.strip() for part in ",".join(header_values(headers, "x-forwarded-for")).split(",") if part.strip()]
             if len(forwarded) >= self.trusted_proxies:
                 return forwarded[-self.trusted_proxies]
         return peer
@@ -224,6 +241,6 @@ class BodyGate:
         protocol.response_bytes(err.status, headers, json.dumps(err.to_dict()).encode())
 
 
-def _all(headers: Any, name: str) -> list[str]:
+def header_values(headers: Any, name: str) -> list[str]:
     """Return every value of a header (RSGI's mapping lists a repeated header once per value in items())."""
     return [value for key, value in headers.items() if key == name]

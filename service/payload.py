@@ -78,12 +78,15 @@ def _check_body_size(req: Request) -> None:
 def read_body(request: Request) -> dict[str, Any]:
     """Return the request's fields from a JSON object or a urlencoded form."""
     _check_body_size(request)
-    raw = request.get_data(cache=True)
+    return parse_body(request.get_data(cache=True), request.mimetype)
+
+
+def parse_body(raw: bytes, mimetype: str) -> dict[str, Any]:
+    """Return the fields of a body of `mimetype` (a JSON object or a urlencoded form), checked as `read_body` says."""
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InvalidEncoding() from err
-    mimetype = request.mimetype
     if mimetype == "application/json" or (not mimetype and body.lstrip().startswith("{")):
         try:
             data = json.loads(body) if body.strip() else None

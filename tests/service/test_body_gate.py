@@ -8,6 +8,7 @@ import os
 import select
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -200,3 +201,33 @@ def test_bodies_that_arrive_at_once_never_count_against_their_address(web_port: 
     with concurrent.futures.ThreadPoolExecutor(40) as pool:
         statuses = list(pool.map(post, range(200)))
     assert 429 not in statuses and 408 not in statuses
+
+
+def test_comments_reach_the_fast_lane_through_the_server_and_are_stored(web_port: int, database_file: str) -> None:
+    """The gate hands plain JSON POSTs of comments to service/fast_lane.py: a comment posted with an API key is
+    stored pending, and a page of another origin is refused as the Flask hooks refuse it."""
+    from sqlalchemy import create_engine, text
+
+    key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "lane"],
+                         env=dict(os.environ, DATABASE_URL=database_file, SECRET_KEY="test"), cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    base = f"http://127.0.0.1:{web_port}/api/comments"
+    body = json.dumps({"thread": "/lane/1.html", "author": "读者", "text": "快车道"}, ensure_ascii=False).encode()
+    request = urllib.request.Request(base, method="POST", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+        assert (response.status, answer["status"]) == (202, "pending")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    engine = create_engine(database_file)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT text, status FROM comments WHERE id = :id"), {"id": answer["id"]}).one()
+    engine.dispose()
+    assert tuple(stored) == ("快车道", "pending")
+    refused = urllib.request.Request(base, method="POST", data=body, headers={
+        "Content-Type": "application/json", "Origin": "http://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(refused, timeout=10)
+    assert err.value.code == 403
+    assert err.value.headers["Vary"] == "Origin" and "Access-Control-Allow-Origin" not in err.value.headers
+    assert json.loads(err.value.read())["error"]["code"] == "origin_not_allowed"
