@@ -85,6 +85,28 @@ def _filter_cpu(stack: Stack) -> float:
         redis.close()
 
 
+def _command_stats(stack: Stack) -> dict[str, tuple[int, int]]:
+    """Return Redis's own count of calls and microseconds per command (INFO commandstats)."""
+    from redis import Redis
+
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        return {name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+                for name, v in redis.info("commandstats").items()}
+    finally:
+        redis.close()
+
+
+def _print_commands(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], comments: int) -> None:
+    """Print the Redis commands that took the most of Redis's time, per comment (commands that scripts
+    call are counted both on their own and inside EVALSHA)."""
+    spent = {name: (calls - before.get(name, (0, 0))[0], usec - before.get(name, (0, 0))[1])
+             for name, (calls, usec) in after.items() if name != "info"}
+    top = sorted(spent.items(), key=lambda item: -item[1][1])[:8]
+    print("  Redis commands by Redis's time (calls and CPU µs per comment): " + ", ".join(
+        f"{name} {calls / max(comments, 1):.2f}× {usec / max(comments, 1):.1f} µs" for name, (calls, usec) in top))
+
+
 def _account(stack: Stack, engine, kinds: tuple[str, ...]) -> CpuAccount:  # type: ignore[no-untyped-def]
     """Return a CPU account of the stack's processes of `kinds`, and of this process (the load generator)."""
     import os
@@ -165,6 +187,7 @@ def main() -> None:
         else:
             account = _account(stack, engine, ("web", "redis"))
         filters_before = _filter_cpu(stack)
+        commands_before = _command_stats(stack)
         started = time.monotonic()
         account.start()
         result = run_load("127.0.0.1", stack.port, make_request, args.duration, rate=args.rate,
@@ -193,6 +216,7 @@ def main() -> None:
         if args.workers_during_load:
             print(f"end to end (from the first POST until every comment was decided; {left} left pending):")
             _print_account(account, accepted, elapsed, filters)
+            _print_commands(commands_before, _command_stats(stack), accepted)
         else:
             print(f"deciding (the workers draining the backlog; {left} left pending):")
             _print_account(account, accepted + warmed - decided_before, elapsed, filters)
