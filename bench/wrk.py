@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from bench.e2e import _account, _filter_cpu, _pending, _print_account, _wait_until_decided
+from bench.e2e import FilterSpend, _account, _pending, _print_account, _wait_until_decided
 from bench.stack import Stack
 from service.config import Config
 
@@ -49,7 +49,7 @@ def main() -> None:
         print("$", " ".join(command))
         kinds = ("web", "worker", "scheduler", "redis") if args.workers_during_load else ("web", "redis")
         account = _account(stack, engine, kinds)
-        filters_before = _filter_cpu(stack)
+        filters_before = FilterSpend.read(stack)
         started = time.monotonic()
         account.start()
         out = subprocess.run(command, env=dict(os.environ, API_KEY=key), capture_output=True, text=True, check=True)
@@ -65,7 +65,7 @@ def main() -> None:
         with engine.connect() as conn:
             total = conn.execute(text("SELECT count(*) FROM comments")).scalar()
         print(f"end to end ({total} comments, all decided; the wrk process is not in the account):")
-        _print_account(account, total, time.monotonic() - started, _filter_cpu(stack) - filters_before)
+        _print_account(account, total, time.monotonic() - started, FilterSpend.read(stack).since(filters_before))
         statuses = re.findall(r"^status (\d+)", out.stderr, re.M)
         if statuses:
             print(f"non-202 responses: {len(statuses)}")
