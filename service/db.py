@@ -36,6 +36,20 @@ def make_engine(config: Config) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10)
 
 
+def make_autocommit_engine(config: Config) -> Engine | None:
+    """Create PostgreSQL's engine for single-statement writes (`Database.driver_write`), None on SQLite.
+
+    In autocommit mode a statement is its own transaction, committed when it returns: one round trip
+    where BEGIN, the statement and COMMIT were three. Its own pool, so that no other path ever gets an
+    autocommit connection.
+    """
+    url = config.resolved_database_url()
+    if url.startswith("sqlite"):
+        return None
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_recycle=1800, pool_size=5,
+                         max_overflow=10)
+
+
 def _tune_sqlite(engine: Engine, synchronous: str) -> None:
     if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {synchronous!r}")
@@ -119,6 +133,7 @@ class Database:
         self._reader: sessionmaker[Session] | None = None
         self._writer: sessionmaker[Session] | None = None
         self._write_engine: Engine | None = None
+        self._autocommit_engine: Engine | None = None
         self._turns: WriterTurns | None = None
         if config is not None:
             self.configure(config)
@@ -126,6 +141,7 @@ class Database:
     def configure(self, config: Config) -> None:
         """Create the engine and session factories for `config`."""
         self.engine = make_engine(config)
+        self._autocommit_engine = make_autocommit_engine(config)
         url = config.resolved_database_url()
         self._turns = (WriterTurns(Path(url.removeprefix("sqlite:///") + ".writer-lock"))
                        if url.startswith("sqlite") and ":memory:" not in url else None)
@@ -169,20 +185,23 @@ class Database:
 
     @contextmanager
     def driver_write(self) -> Iterator[tuple[DBAPICursor, Dialect]]:
-        """Yield a driver cursor in a write transaction, and the dialect; commit on success.
+        """Yield a driver cursor for ONE write statement, and the dialect; it is committed on success.
 
         For the accept path's one INSERT (`PreparedInsert`): SQLAlchemy's execution machinery around it
-        cost more CPU than the statement. The connection comes from the same pool, pre-pinged, and the
-        SQLite writers take their turn as in `write_connection`.
+        cost more CPU than the statement. On PostgreSQL the connection is in autocommit mode
+        (`make_autocommit_engine`), so the statement commits as it returns and a second statement would
+        be a transaction of its own: hence one. On SQLite the writers take their turn as in
+        `write_connection`, inside BEGIN IMMEDIATE and COMMIT. Connections are pre-pinged either way.
         """
         assert self.engine is not None, "Database is not configured"
+        engine = self._autocommit_engine or self.engine
         with self._writer_turn():
-            connection = self.engine.raw_connection()
+            connection = engine.raw_connection()
             try:
                 cursor = connection.cursor()
-                if self.engine.dialect.name == "sqlite":  # autocommit mode: see _tune_sqlite
+                if engine.dialect.name == "sqlite":  # autocommit mode: see _tune_sqlite
                     cursor.execute("BEGIN IMMEDIATE")
-                yield cursor, self.engine.dialect
+                yield cursor, engine.dialect
                 cursor.close()
                 connection.commit()
             except BaseException:
@@ -198,6 +217,8 @@ class Database:
         """Close every pooled connection (and the SQLite writers' lock file)."""
         if self.engine is not None:
             self.engine.dispose()
+        if self._autocommit_engine is not None:
+            self._autocommit_engine.dispose()
         if self._turns is not None:
             self._turns.close()
 

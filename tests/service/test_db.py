@@ -71,3 +71,32 @@ def test_threads_that_start_together_share_one_lock_and_never_overlap(tmp_path):
     assert most[0] == 1
     for turns in instances:
         turns.close()
+
+
+def test_a_single_statement_write_is_committed_as_it_returns_on_postgresql(config):
+    """driver_write on PostgreSQL runs its one statement in autocommit mode (one round trip, not three):
+    another connection reads the row before the block ends. SQLite's stays inside BEGIN IMMEDIATE."""
+    from sqlalchemy import insert, text
+
+    from service.db import Database, PreparedInsert
+    from service.models import Site, utcnow
+
+    db = Database(config)
+    insert_site = PreparedInsert(insert(Site).returning(Site.id), ("name", "settings", "origins", "created_at", "secret"))
+    try:
+        with db.driver_write() as (cursor, dialect):
+            site_id = insert_site.run(cursor, dialect, {"name": "autocommit", "settings": {}, "origins": [],
+                                                        "created_at": utcnow(), "secret": "s"})
+            if dialect.name == "postgresql":
+                with db.engine.connect() as other:
+                    seen = other.execute(text("SELECT name FROM sites WHERE id = :id"), {"id": site_id}).scalar()
+                assert seen == "autocommit"
+        with db.read_connection() as conn:
+            assert conn.execute(text("SELECT name FROM sites WHERE id = :id"), {"id": site_id}).scalar() == "autocommit"
+        with db.write_connection() as conn:  # the other paths' connections are not in autocommit mode
+            conn.execute(text("UPDATE sites SET name = 'rolled back' WHERE id = :id"), {"id": site_id})
+            conn.rollback()
+        with db.read_connection() as conn:
+            assert conn.execute(text("SELECT name FROM sites WHERE id = :id"), {"id": site_id}).scalar() == "autocommit"
+    finally:
+        db.dispose()
