@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -199,8 +200,8 @@ def get_comment_status(comment_id: int) -> Response:
         return jsonify(comment_status(session, comment_id, request.args.get("token"), lang))
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    value = optional_int(request.args.get(name), name, low, high)
+def _int_arg(args: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:
+    value = optional_int(args.get(name), name, low, high)
     return default if value is None else value
 
 
@@ -213,25 +214,47 @@ def get_thread_counts() -> Response:
         return jsonify({"counts": thread_counts(session, site.id, keys)})
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """A request for a page of a thread's comments, validated: the thread key, the cursor, the size, the order."""
+
+    key: str
+    after: int | None
+    limit: int
+    order: str
+
+    @classmethod
+    def parse(cls, thread: str, args: Mapping[str, str]) -> PageRequest:
+        """Read the thread key from the URL and the page from the query (`after`, `limit`, `order`), or raise."""
+        order = args.get("order", "oldest")
+        page = cls(normalise_thread_key(thread), _int_arg(args, "after", None, 0, 2**62),
+                   _int_arg(args, "limit", 50, 1, MAX_PAGE) or 50, order)
+        if order not in ORDERS:
+            raise InvalidField("'order' must be oldest, newest or hot.", field="order")
+        return page
+
+    @property
+    def cache_key(self) -> str:
+        """Return the page's field in the thread's cache (`ThreadCache`)."""
+        return f"{self.order}:{self.after or 0}:{self.limit}"
+
+
 @api.get("/api/threads/<thread:thread>/comments")
 def get_thread_comments(thread: str) -> Response:
-    """Return a page of a thread's approved comments, replies nested, oldest first (or `order=newest` or `hot`)."""
-    key = normalise_thread_key(thread)
-    after = _int_arg("after", None, 0, 2**62)
-    limit = _int_arg("limit", 50, 1, MAX_PAGE)
-    order = request.args.get("order", "oldest")
-    if order not in ORDERS:
-        raise InvalidField("'order' must be oldest, newest or hot.", field="order")
+    """Return a page of a thread's approved comments, replies nested, oldest first (or `order=newest` or `hot`).
+
+    A page in the cache is also served by the web server's fast lane (service/fast_lane.py), without Flask.
+    """
+    page = PageRequest.parse(thread, request.args)
     site = _site_from_request()
     cache = ThreadCache(get_redis(), _config().thread_cache_ttl)
-    page_key = f"{order}:{after or 0}:{limit}"
-    body, generation = cache.get(site.id, key, page_key)
+    body, generation = cache.get(site.id, page.key, page.cache_key)
     if body is None:
         with get_db().read() as session:
-            page = thread_view(session, site, key, after, limit, order, _config().secret_key)
-        body = page_json(page)
-        if page["total"] or page["comments"]:  # empty threads are cheap to read and any key may be asked for
-            cache.put(site.id, key, page_key, body, generation)
+            built = thread_view(session, site, page.key, page.after, page.limit, page.order, _config().secret_key)
+        body = page_json(built)
+        if built["total"] or built["comments"]:  # empty threads are cheap to read and any key may be asked for
+            cache.put(site.id, page.key, page.cache_key, body, generation)
     return Response(body, mimetype="application/json")
 
 

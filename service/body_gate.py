@@ -30,6 +30,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.exceptions import ModeratoError, PayloadTooLarge, RateLimited, RequestTimeout
@@ -50,14 +51,27 @@ class _BodyTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class LaneRequest:
+    """What the fast lane reads of a request: plain values taken from the RSGI scope, and its headers."""
+
+    method: str
+    path: str  # percent-decoded
+    query_string: str
+    headers: Any  # a mapping of lower-case names (granian's RSGI headers, or a dict)
+    body: bytes
+    client: str  # the client's address after the trusted proxies
+    scheme: str
+
+
 class FastLane(Protocol):
     """Answers some requests without the WSGI app (`service/fast_lane.py`), in the same threads."""
 
     def takes(self, method: str, path: str, query_string: str, headers: Any) -> bool:
-        """Say whether this request is the lane's."""
+        """Say whether this request may be the lane's."""
 
-    def __call__(self, headers: Any, body: bytes, client: str, scheme: str) -> Response:
-        """Answer it: status, headers, body."""
+    def __call__(self, request: LaneRequest) -> Response | None:
+        """Answer it (status, headers, body), or return None to have the WSGI app answer it."""
 
 
 class BodyGate:
@@ -101,8 +115,10 @@ class BodyGate:
         try:
             if self.fast_lane is not None and self.fast_lane.takes(scope.method, scope.path, scope.query_string,
                                                                    headers):
+                request = LaneRequest(scope.method, scope.path, scope.query_string, headers, body,
+                                      self._client(scope, headers), scope.scheme)
                 status, response_headers, content = await loop.run_in_executor(
-                    self.executor, self.fast_lane, headers, body, self._client(scope, headers), scope.scheme)
+                    self.executor, self._lane_or_app, request, scope)
             else:
                 environ = self._environ(scope, headers, body)
                 status, response_headers, content = await loop.run_in_executor(self.executor, self._run_app, environ)
@@ -209,6 +225,16 @@ class BodyGate:
             else:
                 environ[key] = value
         return environ
+
+    def _lane_or_app(self, request: LaneRequest, scope: Any) -> Response:
+        """Have the fast lane answer (in a pool thread), or the WSGI app when the lane hands the request back.
+
+        The environ is made only then, here: granian's scope and headers are plain read-only values that any
+        thread may read.
+        """
+        assert self.fast_lane is not None
+        answer = self.fast_lane(request)
+        return answer if answer is not None else self._run_app(self._environ(scope, request.headers, request.body))
 
     def _run_app(self, environ: dict[str, Any]) -> Response:
         """Run the WSGI app (in a pool thread) and return its status, headers and whole body."""

@@ -308,6 +308,14 @@ class ThreadCache:
             return None, None
         return body, (generation or b"0").decode()
 
+    def cached(self, site_id: int, thread_key: str, page: str) -> bytes | None:
+        """Return a cached page body, or None (not cached, or Redis unavailable): one round trip, for readers
+        that will not `put` (the web server's fast lane)."""
+        try:
+            return self.redis.hget(self.key(site_id, thread_key), page)
+        except RedisError:
+            return None
+
     def put(self, site_id: int, thread_key: str, page: str, body: bytes, generation: str | None) -> None:
         """Cache a page body for `ttl` seconds, unless a decision changed the thread since `get`."""
         if generation is None:

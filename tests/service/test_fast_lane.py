@@ -1,9 +1,10 @@
-"""The fast lane (service/fast_lane.py) answers POST /api/comments as the Flask view and its hooks do.
+"""The fast lane (service/fast_lane.py) answers as the Flask views and their hooks do.
 
 Each case is sent twice, once to the lane (in process, as the RSGI gate calls it) and once through Flask's
 test client, against the same database and Redis, and the two answers are compared: status, JSON body
-(ids and tokens aside) and the headers the hooks add. tests/service/test_body_gate.py sends comments
-through the real web server, where the gate hands them to the lane.
+(ids and tokens aside) and the headers the hooks add. A page of a thread is the lane's only when it is
+cached; every other case of it is handed back (None) for Flask to answer. tests/service/test_body_gate.py
+sends requests through the real web server, where the gate hands them to the lane.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from sqlalchemy import select
 
 from service.config import Config
 from service.embedded_redis import EmbeddedRedis
-from service.fast_lane import CommentFastLane
+from service.body_gate import LaneRequest
+from service.fast_lane import FastLane
 from service.models import Comment
 from service.sites import create_api_key
 from tests.conftest import make_config
@@ -35,12 +37,14 @@ def config(database_url: str, redis_client: Redis, redis_server: EmbeddedRedis, 
 
 
 def _lane(app: Any, body: bytes, headers: dict[str, str], client: str = "127.0.0.1",
-          lane: CommentFastLane | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
-    lane = lane or CommentFastLane(app)
+          lane: FastLane | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
+    lane = lane or FastLane(app)
     sent = {"host": "localhost", "content-type": "application/json", "content-length": str(len(body)),
             **{name.lower(): value for name, value in headers.items()}}
     assert lane.takes("POST", "/api/comments", "", sent)
-    status, response_headers, content = lane(sent, body, client, "http")
+    answer = lane(LaneRequest("POST", "/api/comments", "", sent, body, client, "http"))
+    assert answer is not None
+    status, response_headers, content = answer
     return status, {name: value for name, value in response_headers if name in COMPARED}, json.loads(content)
 
 
@@ -120,7 +124,7 @@ def test_behind_a_proxy_the_forwarded_scheme_makes_the_own_origin(database_url: 
 
     app = create_app(make_config(database_url, redis_server.url, tmp_path, trusted_proxies=1))
     try:
-        lane = CommentFastLane(app, trusted_proxies=1)
+        lane = FastLane(app, trusted_proxies=1)
         for proto, expected in (("https", "http://localhost"), ("http", None)):
             headers = {"Origin": "https://localhost", "X-Forwarded-Proto": proto, "X-Forwarded-For": "203.0.113.9"}
             lane_answer = _lane(app, _body(), headers, client="203.0.113.9", lane=lane)
@@ -142,7 +146,91 @@ def test_behind_a_proxy_the_forwarded_scheme_makes_the_own_origin(database_url: 
     ("POST", "/api/comments", "", {"content-length": "2", "content-type": "application/json"}, False),  # no Host
     ("OPTIONS", "/api/comments", "", {"host": "h", "content-length": "2", "content-type": "application/json"}, False),
     ("POST", "/api/comments/", "", {"host": "h", "content-length": "2", "content-type": "application/json"}, False),
+    ("GET", "/api/threads//news/1.html/comments", "limit=5", {}, True),
+    ("GET", "/api/threads/counts", "thread=/a", {}, False),
+    ("GET", "/api/threads//comments", "", {}, False),  # no key at all: Flask's 404
+    ("GET", "/api/threads/comments", "", {}, False),
+    ("HEAD", "/api/threads/a/comments", "", {}, False),
+    ("POST", "/api/threads/a/comments", "", {"host": "h", "content-length": "2",
+                                            "content-type": "application/json"}, False),
 ])
-def test_the_lane_takes_only_plain_json_posts_of_new_comments(method: str, path: str, query: str,
+def test_the_lane_takes_only_plain_json_posts_of_comments_and_pages_of_threads(method: str, path: str, query: str,
                                                               headers: dict[str, str], taken: bool) -> None:
-    assert CommentFastLane.takes(method, path, query, headers) is taken
+    assert FastLane.takes(method, path, query, headers) is taken
+
+
+# -- pages of threads -----------------------------------------------------------------------------------------
+
+
+def _get_lane(app: Any, path: str, query: str = "", headers: dict[str, str] | None = None
+              ) -> tuple[int, dict[str, str], dict[str, Any]] | None:
+    sent = {"host": "localhost", **{name.lower(): value for name, value in (headers or {}).items()}}
+    assert FastLane.takes("GET", path, query, sent)
+    answer = FastLane(app)(LaneRequest("GET", path, query, sent, b"", "127.0.0.1", "http"))
+    if answer is None:
+        return None
+    status, response_headers, content = answer
+    return status, {name: value for name, value in response_headers if name in COMPARED}, json.loads(content)
+
+
+def _get_flask(client: Any, path: str, query: str = "", headers: dict[str, str] | None = None
+               ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    response = client.get(path, query_string=query, headers=headers or {})
+    kept = {name.lower(): value for name, value in response.headers.items() if name.lower() in COMPARED}
+    return response.status_code, kept, response.get_json()
+
+
+@pytest.fixture
+def published(client: Any, run_worker: Any) -> str:
+    """Post three comments to one thread and have the worker publish them; return the thread key."""
+    from tests.factories import post_comment
+
+    for text in ("第一条", "第二条", "第三条"):
+        assert post_comment(client, thread="/news/lane.html", text=text).status_code == 202
+    run_worker()
+    return "/news/lane.html"
+
+
+PAGE_CASES = {
+    "the first page": ("", {}),
+    "newest first, two at a time": ("order=newest&limit=2", {}),
+    "after a cursor": ("after=1", {}),
+    "a repeated parameter": ("limit=2&limit=3", {}),
+    "from an allowed origin": ("", {"Origin": ALLOWED}),
+    "from another origin": ("", {"Origin": "http://evil.example"}),
+    "from the service's own origin": ("", {"Origin": "http://localhost"}),
+}
+
+
+@pytest.mark.parametrize("case", PAGE_CASES)
+def test_a_cached_page_is_answered_by_the_lane_as_by_the_view(app: Any, client: Any, published: str,
+                                                               case: str) -> None:
+    query, headers = PAGE_CASES[case]
+    path = f"/api/threads/{published}/comments"
+    assert _get_lane(app, path, query, headers) is None  # not cached yet: the view answers, and caches it
+    first = _get_flask(client, path, query, headers)
+    assert first[0] == 200 and first[2]["comments"]
+    assert _get_lane(app, path, query, headers) == first == _get_flask(client, path, query, headers)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=x", "order=best", "after=-1", "site=no-such-site",
+                                   "limit=2&x=%00"])
+def test_what_the_view_would_refuse_is_handed_back_even_when_a_page_is_cached(app: Any, client: Any,
+                                                                             published: str, query: str) -> None:
+    path = f"/api/threads/{published}/comments"
+    _get_flask(client, path, "limit=2")  # a cached page the lane could otherwise be tempted by
+    assert _get_flask(client, path, query)[0] in (400, 404)
+    assert _get_lane(app, path, query) is None
+
+
+def test_a_decision_that_changes_the_thread_ends_the_lanes_answers(app: Any, client: Any, published: str,
+                                                                   run_worker: Any) -> None:
+    from tests.factories import post_comment
+
+    path = f"/api/threads/{published}/comments"
+    _get_flask(client, path)
+    assert len(_get_lane(app, path)[2]["comments"]) == 3  # type: ignore[index]
+    post_comment(client, thread=published, text="第四条")
+    run_worker()
+    assert _get_lane(app, path) is None  # the cache was dropped: the view builds the page again
+    assert len(_get_flask(client, path)[2]["comments"]) == 4
