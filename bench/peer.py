@@ -9,8 +9,8 @@ every POST (it logs each new comment at INFO, as it does by default; the log goe
 runs, against Moderato and then Isso:
 
 - reading a thread of 100 comments: `wrk -t2 -c32 -dDs` on the thread's page;
-- posting comments: `wrk -t2 -c32 -dDs -s …` with a different text each time (Moderato: API-key POSTs,
-  bench/wrk_post.lua; Isso: POST /new, bench/wrk_isso_post.lua).
+- posting comments: `wrk -t2 -c32 -dDs -s bench/wrk_post.lua` with a different text each time (Moderato:
+  API-key POSTs; Isso, with PEER=isso: POST /new).
 
 It prints wrk's requests/s and latency and the CPU per request of each server's processes, from /proc
 (bench/cpu.py). Moderato's POSTs are accepted here and decided later by its workers (not running here:
@@ -123,7 +123,7 @@ listen = http://127.0.0.1:{port}/
                 assert response.status == 201, response.status
         pids = lambda: [server.pid, *descendants(server.pid)]  # noqa: E731
         _wrk(args, f"{base}/?uri={THREAD}", pids, what="read a thread of 100 comments")
-        _wrk(args, base, pids, script=HERE / "wrk_isso_post.lua", what="post comments")
+        _wrk(args, base, pids, script=HERE / "wrk_post.lua", env={"PEER": "isso"}, what="post comments")
     finally:
         server.terminate()
         server.wait(15)
