@@ -21,7 +21,7 @@ from service.config import Config
 from service.exceptions import (
     Conflict, CsrfFailed, Forbidden, InvalidField, LoginLocked, ServiceUnavailable, Unauthorized,
 )
-from service.keys import hash_token
+from service.keys import bearer_token, hash_token
 from service.models import User, UserRole, UserToken, utcnow
 
 _HASHER = PasswordHasher()
@@ -217,18 +217,11 @@ def _config() -> Config:
     return current_app.extensions["moderato.config"]
 
 
-def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header[len("Bearer "):].strip() or None
-    return None
-
-
 def current_principal() -> Principal | None:
     """Return who is acting on this request: a bearer token first, then the console session."""
     from service.db import get_db
 
-    token = _bearer_token()
+    token = bearer_token(request.headers.get("Authorization"))
     if token is not None:
         config = _config()
         if token.startswith(USER_TOKEN_PREFIX):

@@ -1,8 +1,8 @@
 """The public HTTP API: captchas, comments, threads, health."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -22,7 +22,7 @@ from service.idempotency import HEADER, Answer, IdempotencyStore, check_key, fin
 from service.identity import Reader, reader_from_body
 from service.readers.accounts import SESSION_HEADER, author_key
 from service.readers.posting import account_for_comment, reply_notice_language
-from service.keys import hash_ip
+from service.keys import bearer_token, hash_ip
 from service.models import ReaderAccount, Site
 from service.payload import optional_int, read_body
 from service.rate_limits import RateLimiter
@@ -105,13 +105,6 @@ class CommentRequest:
     remote_addr: str | None  # the client's address (after the trusted proxies)
     idempotency_key: str | None  # the raw Idempotency-Key header
     session_token: str | None  # the raw reader-session header (service/readers/)
-
-
-def bearer_token(header: str | None) -> str | None:
-    """Return the token of an `Authorization: Bearer …` header, or None."""
-    if header and header.startswith("Bearer "):
-        return header[len("Bearer "):].strip() or None
-    return None
 
 
 @api.post("/api/comments")

@@ -185,7 +185,8 @@ class BodyGate:
         """Return the client's address: the peer's, or the one the trusted proxies forwarded (as ProxyFix reads it)."""
         peer = scope.client.rpartition(":")[0].strip("[]")
         if self.trusted_proxies:
-            forwarded = [part.strip() for part in ",".join(header_values(headers, "x-forwarded-for")).split(",") if part.strip()]
+            values = ",".join(header_values(headers, "x-forwarded-for"))
+            forwarded = [part.strip() for part in values.split(",") if part.strip()]
             if len(forwarded) >= self.trusted_proxies:
                 return forwarded[-self.trusted_proxies]
         return peer

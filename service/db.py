@@ -33,7 +33,11 @@ def make_engine(config: Config) -> Engine:
     # p99 at 1,200/s measured 5-14 ms, with it 10-32 ms, both within the 50 ms target; and without it the
     # browser tests leaked connections (cause not found). pool_recycle keeps connections younger than
     # the usual server and proxy idle timeouts.
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10)
+    return _server_engine(url)
+
+
+def _server_engine(url: str, **options: Any) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10, **options)
 
 
 def make_autocommit_engine(config: Config) -> Engine | None:
@@ -46,8 +50,7 @@ def make_autocommit_engine(config: Config) -> Engine | None:
     url = config.resolved_database_url()
     if url.startswith("sqlite"):
         return None
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_recycle=1800, pool_size=5,
-                         max_overflow=10)
+    return _server_engine(url, isolation_level="AUTOCOMMIT")
 
 
 def _tune_sqlite(engine: Engine, synchronous: str) -> None:

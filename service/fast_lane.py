@@ -2,9 +2,9 @@
 
 Why: on the 2-core machine, at 200 requests/s through granian, Flask's per-request work (the request and
 app contexts, routing, the hooks, a Response object and its WSGI headers) and the WSGI environ cost more
-CPU than the work of the request itself. Measured per request (README, "Performance"): a POST of a comment
-cost 2.39 ms of web-process CPU through Flask and 1.67 ms through this lane; a cached page of a thread
-0.76 ms through Flask.
+CPU than the work of the request itself. Measured per request of web-process CPU (README, "Performance"):
+a POST of a comment 2.39 ms through Flask and 1.67 ms through this lane (200/s, A/B three times); a cached
+page of a thread 0.80 ms through Flask and 0.33 ms through this lane (`python -m bench.read`).
 
 `service.body_gate.BodyGate` hands a request here when `FastLane.takes` says so, in the same threads that
 run the WSGI app. Two kinds:
@@ -32,11 +32,12 @@ from urllib.parse import parse_qsl
 from flask import Flask
 from werkzeug.sansio.utils import get_host
 
-from service.api import CommentRequest, PageRequest, accept_comment, bearer_token, site_named
+from service.api import CommentRequest, PageRequest, accept_comment, site_named
 from service.app import error_answer
 from service.body_gate import LaneRequest, header_values
 from service.comments import ThreadCache
 from service.exceptions import ModeratoError, OriginNotAllowed
+from service.keys import bearer_token
 from service.payload import parse_body, unstorable
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE

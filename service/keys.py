@@ -26,3 +26,10 @@ def hash_token(token: str) -> str:
 def new_api_key() -> str:
     """Return a new site API key."""
     return "mdk_" + secrets.token_urlsafe(32)
+
+
+def bearer_token(header: str | None) -> str | None:
+    """Return the token of an `Authorization: Bearer …` header (an API key or a user's token), or None."""
+    if header and header.startswith("Bearer "):
+        return header[len("Bearer "):].strip() or None
+    return None
