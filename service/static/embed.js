@@ -308,16 +308,21 @@
         opts.body = JSON.stringify(body);
       }
       return fetch(url, opts).then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (j) {
-          if (r.ok) return j;
-          var e = new Error("http " + r.status), d = j.error || {};
-          e.code = d.code || (r.status >= 500 ? "service_unavailable" : "other");
-          e.field = d.field;
-          // A 429 says how long to wait, in its body and in Retry-After (exposed to this page by CORS).
-          e.wait = d.retry_after || +r.headers.get("Retry-After") || 0;
-          throw e;
-        });
+        if (!r.ok) return httpError(r).then(function (e) { throw e; });
+        return r.json().catch(function () { return {}; });
       }, function () { var e = new Error("network"); e.code = "network"; throw e; });
+    }
+
+    // The error a refused request answers with: its code, field and how long to wait.
+    function httpError(r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        var e = new Error("http " + r.status), d = j.error || {};
+        e.code = d.code || (r.status >= 500 ? "service_unavailable" : "other");
+        e.field = d.field;
+        // A 429 says how long to wait, in its body and in Retry-After (exposed to this page by CORS).
+        e.wait = d.retry_after || +r.headers.get("Retry-After") || 0;
+        return e;
+      });
     }
 
     function newKey() {
@@ -658,8 +663,14 @@
 
     function playAudio() {
       if (!S.captcha || !S.captcha.audio) return;
-      var a = new Audio(BASE + S.captcha.audio);
-      a.play().then(function () { say(t.playing); }, function () { showError({ code: "network" }); });
+      var url = BASE + S.captcha.audio;
+      new Audio(url).play().then(function () { say(t.playing); }, function () {
+        // A media element tells no status: ask once more, so that a refusal (too many audio captchas, 429,
+        // which counts nothing) is told with its wait, not as a network fault.
+        fetch(url, { credentials: "omit" }).then(function (r) {
+          return r.ok ? { code: "network" } : httpError(r);
+        }, function () { return { code: "network" }; }).then(showError);
+      });
     }
 
     // The form moves under the comment answered (after its actions and report box), and home again after.

@@ -420,6 +420,30 @@ def test_a_rate_limited_reader_is_told_in_their_language_how_long_to_wait(page, 
         limited.extensions["moderato.db"].dispose()
 
 
+def test_a_reader_refused_more_audio_captchas_is_told_how_long_to_wait(page, config):
+    """The audio captcha is played from its URL; when the service refuses it (429), the widget says so and
+    for how long, instead of blaming the network."""
+    from dataclasses import replace
+
+    from service.app import create_app
+    from tests.browser.conftest import LiveServer
+
+    limited = create_app(replace(config, rate_limits=True, audio_captchas_per_client=1))
+    server = LiveServer(limited).start()
+    try:
+        page.goto(server.url + "/")
+        host = _host(page)
+        host.locator("#m-text").focus()  # the captcha is fetched once the reader starts writing
+        expect(host.locator("img[data-captcha-id]")).to_have_count(1)
+        audio = host.locator(".captcha button", has_text="听语音验证码")
+        audio.click()
+        audio.click()
+        expect(host.locator("form.post .err")).to_have_text(re.compile(r"^操作太频繁，请 \d+ 秒后再试。$"))
+    finally:
+        server.stop()
+        limited.extensions["moderato.db"].dispose()
+
+
 def test_a_rejected_reader_is_told_the_kind_of_problem_in_their_language(page, live_server, run_worker):
     page.goto(live_server.url + "/?lang=zh-TW")
     host = _host(page)
