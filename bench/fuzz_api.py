@@ -6,7 +6,8 @@
 Every operation of `/api/openapi.json` gets `--examples` generated requests of valid data (positive) and as
 many of invalid data (negative), sent with a site API key (comments) or MODERATOR_TOKEN (moderation,
 metrics). Each answer is checked: no 500, every error in the JSON error shape, status code, content type,
-headers and body as documented. Prints how many requests were made and every failure. tests/service/
+headers and body as documented. The fast lane's two operations are then fuzzed again through the lane
+(`ThroughTheLane`). Prints how many requests were made and every failure. tests/service/
 test_openapi.py runs the same `fuzz` with a few examples per operation.
 """
 from __future__ import annotations
@@ -79,11 +80,52 @@ def _headers_for(case: Any, secrets: dict[str, str]) -> dict[str, str]:
     return {}
 
 
+class ThroughTheLane:
+    """A WSGI app that hands the requests the web server's fast lane takes (service/fast_lane.py) to the lane,
+    as the RSGI gate does, and the rest (and what the lane hands back) to the Flask app."""
+
+    def __init__(self, app: Any) -> None:
+        from service.fast_lane import FastLane
+
+        self.app, self.lane = app, FastLane(app, app.extensions["moderato.config"].trusted_proxies)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        from http import HTTPStatus
+
+        from service.body_gate import LaneRequest
+
+        headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.lower().replace("_", "-")] = environ[key]
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        query = environ.get("QUERY_STRING", "")
+        if not self.lane.takes(method, path, query, headers):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(headers.get("content-length") or 0)) if method == "POST" else b""
+        answer = self.lane(LaneRequest(method, path, query, headers, body, environ.get("REMOTE_ADDR", ""),
+                                       environ.get("wsgi.url_scheme", "http")))
+        if answer is None:
+            import io
+
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.app(environ, start_response)
+        status, response_headers, content = answer
+        start_response(f"{status} {HTTPStatus(status).phrase}", response_headers)
+        return [content]
+
+
+LANE_OPERATIONS = ("POST /api/comments", "GET /api/threads/{thread}/comments")
+
+
 def fuzz(app: Any, examples: int, *, seed_value: int | None = None, modes: tuple[str, ...] = ("positive", "negative"),
-         progress: Callable[[str], None] | None = None) -> FuzzReport:
+         progress: Callable[[str], None] | None = None, through_the_lane: bool = False) -> FuzzReport:
     """Send `examples` generated requests per operation and mode to the app; return what was found.
 
-    With no `seed_value` the run is derandomized (the same requests each time), as a test needs.
+    With no `seed_value` the run is derandomized (the same requests each time), as a test needs. With
+    `through_the_lane`, only the fast lane's operations are sent, through `ThroughTheLane`.
     """
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
@@ -98,7 +140,7 @@ def fuzz(app: Any, examples: int, *, seed_value: int | None = None, modes: tuple
     )
 
     secrets = seed(app)
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", ThroughTheLane(app) if through_the_lane else app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
               response_schema_conformance]
     report = FuzzReport()
@@ -113,6 +155,8 @@ def fuzz(app: Any, examples: int, *, seed_value: int | None = None, modes: tuple
     for result in schema.get_all_operations():
         operation = result.ok()
         label = f"{operation.method.upper()} {operation.path}"
+        if through_the_lane and label not in LANE_OPERATIONS:
+            continue
         for mode in modes:
             strategy = operation.as_strategy(generation_mode=GenerationMode(mode))
 
@@ -172,6 +216,10 @@ def main() -> None:
             app = create_app(config)
             started = time.monotonic()
             report = fuzz(app, args.examples, seed_value=args.seed, progress=print)
+            lane = fuzz(app, args.examples, seed_value=args.seed, progress=print, through_the_lane=True)
+            report.requests += lane.requests
+            report.statuses.update(lane.statuses)
+            report.failures += [f"(through the fast lane) {failure}" for failure in lane.failures]
             elapsed = time.monotonic() - started
             app.extensions["moderato.db"].dispose()
         finally:

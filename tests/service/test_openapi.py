@@ -95,3 +95,12 @@ def test_schemathesis_finds_no_500_and_no_answer_unlike_the_document(app):
     assert report.requests > 200
     assert report.statuses.get(500, 0) == 0
     assert report.failures == []
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_500_and_no_answer_unlike_the_document_through_the_fast_lane(app):
+    # The lane's two operations (service/fast_lane.py), handed to it as the web server's gate does.
+    report = fuzz(app, examples=25, through_the_lane=True)
+    assert report.requests > 60
+    assert report.statuses.get(500, 0) == 0
+    assert report.failures == []
