@@ -18,6 +18,9 @@ from service.redis_conn import RedisConnection
 
 logger = logging.getLogger(__name__)
 
+# Added to every answer (unless a view set its own); the web server's fast lane adds them too.
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"))
+
 # HTTP errors raised by Werkzeug itself (routing, body size), given the same JSON shape as ours.
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
 
@@ -113,8 +116,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response
 
     return app

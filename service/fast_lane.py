@@ -33,20 +33,23 @@ from flask import Flask
 from werkzeug.sansio.utils import get_host
 
 from service.api import CommentRequest, PageRequest, accept_comment, site_named
-from service.app import error_answer
+from service.app import SECURITY_HEADERS, error_answer
 from service.body_gate import LaneRequest, header_values
 from service.comments import ThreadCache
 from service.exceptions import ModeratoError, OriginNotAllowed
+from service.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.keys import bearer_token
 from service.payload import parse_body, unstorable
+from service.readers.accounts import SESSION_HEADER
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
 from service.widget import origin_allowed
 
 COMMENTS = "/api/comments"
 THREADS, PAGE = "/api/threads/", "/comments"
-# What `create_app`'s after_request hook adds to every answer.
-_SECURITY_HEADERS = [("x-content-type-options", "nosniff"), ("referrer-policy", "strict-origin-when-cross-origin")]
+# The app's own constants, lower-cased as RSGI names headers.
+_SECURITY_HEADERS = [(name.lower(), value) for name, value in SECURITY_HEADERS]
+_IDEMPOTENCY_HEADER, _SESSION_HEADER = IDEMPOTENCY_HEADER.lower(), SESSION_HEADER.lower()
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -96,8 +99,8 @@ class FastLane:
                 assert data is not None
                 headers = request.headers
                 answer, status, extra = accept_comment(CommentRequest(
-                    data, bearer_token(headers.get("authorization")), request.client, headers.get("idempotency-key"),
-                    headers.get("x-moderato-session")))
+                    data, bearer_token(headers.get("authorization")), request.client, headers.get(_IDEMPOTENCY_HEADER),
+                    headers.get(_SESSION_HEADER)))
             except Exception as err:  # noqa: BLE001 - every error is answered as the app's handlers answer it
                 answer, status, extra = error_answer(err)
             content = (self._dumps(answer, separators=(",", ":")) + "\n").encode("utf-8")
