@@ -24,12 +24,14 @@ Failure policy: a body that does not arrive in time fails closed (408): the requ
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
 import json
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -88,14 +90,14 @@ class BodyGate:
         self.client_body_reads = client_body_reads
         self.trusted_proxies = trusted_proxies
         self.slow_reads: dict[str, int] = {}  # client address -> bodies still arriving after a second (this process)
-        self._executor: ThreadPoolExecutor | None = None
+        self._app_threads: AppThreads | None = None
 
     @property
-    def executor(self) -> ThreadPoolExecutor:
-        """Return the pool of threads that run the app, made on first use (granian forks after import)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="wsgi")
-        return self._executor
+    def app_threads(self) -> AppThreads:
+        """Return the threads that run the app, made on first use (granian forks after import)."""
+        if self._app_threads is None:
+            self._app_threads = AppThreads(self.threads)
+        return self._app_threads
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
         """Serve one HTTP request: read its body, then run the WSGI app in a thread and send its answer."""
@@ -111,17 +113,15 @@ class BodyGate:
                 return
             except Exception:  # noqa: BLE001 - the client went away while sending: nobody to answer
                 return
-        loop = asyncio.get_running_loop()
         try:
             if self.fast_lane is not None and self.fast_lane.takes(scope.method, scope.path, scope.query_string,
                                                                    headers):
                 request = LaneRequest(scope.method, scope.path, scope.query_string, headers, body,
                                       self._client(scope, headers), scope.scheme)
-                status, response_headers, content = await loop.run_in_executor(
-                    self.executor, self._lane_or_app, request, scope)
+                status, response_headers, content = await self.app_threads.run(self._lane_or_app, request, scope)
             else:
                 environ = self._environ(scope, headers, body)
-                status, response_headers, content = await loop.run_in_executor(self.executor, self._run_app, environ)
+                status, response_headers, content = await self.app_threads.run(self._run_app, environ)
         except Exception:  # noqa: BLE001 - Flask answers its own errors; this is a broken response
             logger.exception("the WSGI app failed outside its error handlers")
             self._send_error(protocol, ModeratoError())
@@ -129,7 +129,15 @@ class BodyGate:
         protocol.response_bytes(status, response_headers, content)
 
     async def _read_body(self, scope: Any, protocol: Any, headers: Any) -> bytes:
+        """Read the whole body; 413 past the limit, 429 or 408 for one still arriving (see the module's text).
+
+        The deadlines are timers that cancel this request's task, not a task, a shield and a timeout around
+        the read: most bodies are all there at once, and the read alone is what they should cost (about
+        0.08 ms of CPU per POST less, README "Performance"). granian runs each request as an asyncio task
+        (`service.runner.web_command` pins `--task-impl asyncio`), which the timers cancel.
+        """
         declared = headers.get("content-length")
+        length = -1
         if declared is not None:
             try:
                 length = int(declared)
@@ -139,37 +147,19 @@ class BodyGate:
                 raise PayloadTooLarge()
             if length == 0:
                 return b""
-        task = asyncio.ensure_future(self._read_all(protocol))
-        # Its outcome is read here even when nobody awaits it any more (a 429 or 408 was sent meanwhile).
-        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        watch = _SlowBody(self, lambda: self._client(scope, headers))
         try:
-            try:
-                # Most bodies are all there at once; only one still arriving after a second is "slow".
-                return await asyncio.wait_for(asyncio.shield(task), min(SLOW_BODY_AFTER, self.body_timeout))
-            except TimeoutError:
-                if self.body_timeout <= SLOW_BODY_AFTER:
-                    raise RequestTimeout() from None
-            client = self._client(scope, headers)
-            slow = self.slow_reads.get(client, 0)
-            if self.client_body_reads and slow >= self.client_body_reads:
-                raise RateLimited("Too many requests from this address are still sending their bodies.",
-                                  retry_after=1)
-            self.slow_reads[client] = slow + 1
-            try:
-                return await asyncio.wait_for(asyncio.shield(task), self.body_timeout - SLOW_BODY_AFTER)
-            except TimeoutError as err:
-                raise RequestTimeout() from err
-            finally:
-                left = self.slow_reads[client] - 1
-                if left:
-                    self.slow_reads[client] = left
-                else:
-                    del self.slow_reads[client]
+            # A declared length is within the limit: the whole body in one read. Chunked ones are counted.
+            return await (protocol() if length > 0 else self._read_all(protocol))
+        except asyncio.CancelledError:
+            if watch.refusal is None:
+                raise  # cancelled by someone else: the server is stopping
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            raise watch.refusal from None
         except _BodyTooLarge as err:
             raise PayloadTooLarge() from err
         finally:
-            if not task.done():
-                task.cancel()
+            watch.close()
 
     async def _read_all(self, protocol: Any) -> bytes:
         chunks: list[bytes] = []
@@ -228,7 +218,7 @@ class BodyGate:
         return environ
 
     def _lane_or_app(self, request: LaneRequest, scope: Any) -> Response:
-        """Have the fast lane answer (in a pool thread), or the WSGI app when the lane hands the request back.
+        """Have the fast lane answer (in an app thread), or the WSGI app when the lane hands the request back.
 
         The environ is made only then, here: granian's scope and headers are plain read-only values that any
         thread may read.
@@ -238,7 +228,7 @@ class BodyGate:
         return answer if answer is not None else self._run_app(self._environ(scope, request.headers, request.body))
 
     def _run_app(self, environ: dict[str, Any]) -> Response:
-        """Run the WSGI app (in a pool thread) and return its status, headers and whole body."""
+        """Run the WSGI app (in an app thread) and return its status, headers and whole body."""
         started: list[Any] = []
         chunks: list[bytes] = []
 
@@ -266,6 +256,110 @@ class BodyGate:
         if err.status in (408, 413):  # the rest of the body is not read: the connection cannot be reused
             headers.append(("connection", "close"))
         protocol.response_bytes(err.status, headers, json.dumps(err.to_dict()).encode())
+
+
+class _SlowBody:
+    """The deadlines of one body being read: after a second it counts against its client, then 408.
+
+    Timers on the event loop that cancel the request's task with the refusal to send (`refusal`); a body
+    that arrives within the second costs one timer set and cancelled.
+    """
+
+    def __init__(self, gate: BodyGate, client: Callable[[], str]) -> None:
+        self.gate, self.client = gate, client
+        self.refusal: ModeratoError | None = None
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        self._counted: str | None = None  # the client address this body counts against, once slow
+        self._timer: asyncio.TimerHandle | None = self._loop.call_later(
+            min(SLOW_BODY_AFTER, gate.body_timeout), self._slow)
+
+    def _slow(self) -> None:
+        gate = self.gate
+        if gate.body_timeout <= SLOW_BODY_AFTER:
+            self._refuse(RequestTimeout())
+            return
+        client = self.client()
+        slow = gate.slow_reads.get(client, 0)
+        if gate.client_body_reads and slow >= gate.client_body_reads:
+            self._refuse(RateLimited("Too many requests from this address are still sending their bodies.",
+                                     retry_after=1))
+            return
+        gate.slow_reads[client] = slow + 1
+        self._counted = client
+        self._timer = self._loop.call_later(gate.body_timeout - SLOW_BODY_AFTER, self._refuse, RequestTimeout())
+
+    def _refuse(self, refusal: ModeratoError) -> None:
+        self._timer = None
+        self.refusal = refusal
+        if self._task is not None:
+            self._task.cancel()
+
+    def close(self) -> None:
+        """Stop the timers and take this body off its client's count."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._counted is not None:
+            slow_reads, client = self.gate.slow_reads, self._counted
+            self._counted = None
+            left = slow_reads[client] - 1
+            if left:
+                slow_reads[client] = left
+            else:
+                del slow_reads[client]
+
+
+class AppThreads:
+    """The threads that run the app for the event loop: a queue of calls and a future per call.
+
+    Why not `loop.run_in_executor`: its concurrent future, the chaining of that future to the loop's and
+    their locks and callbacks cost about 0.05 ms of CPU per request at 200 requests/s (README
+    "Performance"); here a call's answer goes straight to the loop's future.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._calls: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._serve, name=f"wsgi_{i}", daemon=True)
+                         for i in range(max(1, threads))]
+        for thread in self._threads:
+            thread.start()
+        atexit.register(self.close)
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run `function(*args)` in one of the threads and return what it returns (or raise what it raises)."""
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        self._calls.put((loop, answer, function, args))
+        return await answer
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            loop, answer, function, args = call
+            try:
+                result, error = function(*args), None
+            except BaseException as err:  # noqa: BLE001 - handed to the awaiting request
+                result, error = None, err
+            try:
+                loop.call_soon_threadsafe(_settle, answer, result, error)
+            except RuntimeError:  # the loop was closed meanwhile: nobody waits for this answer
+                pass
+
+    def close(self) -> None:
+        """Let the threads finish the calls they have, and stop."""
+        for _ in self._threads:
+            self._calls.put(None)
+        for thread in self._threads:
+            thread.join(5)
+
+
+def _settle(answer: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if answer.cancelled():
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(result)
 
 
 def header_values(headers: Any, name: str) -> list[str]:
