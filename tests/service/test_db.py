@@ -100,3 +100,38 @@ def test_a_single_statement_write_is_committed_as_it_returns_on_postgresql(confi
             assert conn.execute(text("SELECT name FROM sites WHERE id = :id"), {"id": site_id}).scalar() == "autocommit"
     finally:
         db.dispose()
+
+
+def test_a_driver_write_that_fails_raises_sqlalchemys_error_and_drops_a_dead_connection(config):
+    """The accept path's driver-level write fails as the other paths do: a database error is SQLAlchemy's
+    (an OperationalError is answered 503, not 500), and on PostgreSQL a connection that died under the
+    statement is not handed out again."""
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from service.db import Database
+
+    db = Database(config)
+    try:
+        with pytest.raises(IntegrityError):  # an ordinary error: the connection is rolled back and pooled
+            with db.driver_write() as (cursor, _dialect):
+                cursor.execute("INSERT INTO sites (name) VALUES (NULL)")
+        if not config.database_url.startswith("postgresql"):
+            return
+        with db.driver_write() as (cursor, _dialect):
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        admin = create_engine(config.resolved_database_url())
+        with pytest.raises(OperationalError) as raised:
+            with db.driver_write() as (cursor, _dialect):
+                with admin.begin() as conn:  # the server ends this backend while the statement runs
+                    conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                cursor.execute("SELECT pg_sleep(5)")
+        admin.dispose()
+        assert raised.value.connection_invalidated
+        with db.driver_write() as (cursor, _dialect):
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != pid
+    finally:
+        db.dispose()

@@ -1,6 +1,8 @@
 """Bad input gets a clear JSON error with the right status; nothing produces a 500."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -130,14 +132,33 @@ def test_odd_json_never_produces_a_500(client, payload):
 def test_a_restarted_database_costs_no_request(client, config):
     if not config.database_url.startswith("postgresql"):
         pytest.skip("a server restart is PostgreSQL's; SQLite has no connections to lose")
-    assert post_comment(client).status_code == 202  # the app's pool now holds a connection
+    # A new thread goes through the main pool, a known thread's comment through the accept path's own
+    # (service.db.make_autocommit_engine): both now hold a connection.
+    assert post_comment(client).status_code == 202
+    assert post_comment(client).status_code == 202
     engine = create_engine(config.resolved_database_url())
     with engine.begin() as conn:  # what a restart does to every connection the app holds
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        ended = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND pid <> pg_backend_pid()")).scalars().all()
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                     {"pids": ended})
+    assert len(ended) >= 2
+    _wait_until_gone(engine, ended)  # pg_terminate_backend only signals them
     engine.dispose()
-    # The pool tests each connection as it hands it out, and replaces the dead ones.
+    # The pools find each dead connection as they hand it out, and replace it.
     assert post_comment(client).status_code == 202
+    assert post_comment(client, thread="/news/2026/11/28/2.html").status_code == 202
+    assert client.get("/api/threads/news/2026/11/28/2.html/comments").status_code == 200
+
+
+def _wait_until_gone(engine, pids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"),
+                                {"pids": pids}).scalar():
+                return
+        time.sleep(0.05)
+    raise AssertionError("the terminated backends did not end")
 
 
 # --- Hostile input (issue 10, finding 5): every case a 4xx with the JSON error body or the console's error page ---
