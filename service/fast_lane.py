@@ -43,7 +43,7 @@ from service.payload import parse_body, unstorable
 from service.readers.accounts import SESSION_HEADER
 from service.redis_conn import get_redis
 from service.sites import DEFAULT_SITE
-from service.widget import origin_allowed
+from service.widget import EXPOSED_HEADERS, origin_allowed
 
 COMMENTS = "/api/comments"
 THREADS, PAGE = "/api/threads/", "/comments"
@@ -140,7 +140,7 @@ class FastLane:
                    *((name.lower(), value) for name, value in extra.items())]
         if allowed_origin is not None:
             headers += [("access-control-allow-origin", allowed_origin),
-                        ("access-control-expose-headers", "Retry-After")]
+                        ("access-control-expose-headers", EXPOSED_HEADERS)]
         return headers
 
     def _own_origin(self, request: LaneRequest) -> str:

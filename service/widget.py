@@ -94,6 +94,10 @@ def _check_origin() -> Response | None:
     return None
 
 
+# Response headers a page's script may read: how long a 429 asks the widget to wait (rate_limits.py).
+EXPOSED_HEADERS = "Retry-After"
+
+
 def _cors_headers(response: Response) -> Response:
     """Name the page's origin in Access-Control-Allow-Origin only when the site allows it."""
     if request.path.startswith(CORS_PATHS):
@@ -101,8 +105,7 @@ def _cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
         if origin is not None and g.get("cors_allowed"):
             response.headers["Access-Control-Allow-Origin"] = origin
-            # Lets the widget read how long a 429 asks it to wait (rate_limits.py).
-            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
 
 
