@@ -1,0 +1,109 @@
+"""The accept path's own work: CPU per comment of a POST answered in a tight loop in this process.
+
+    python -m bench.accept [--comments 3000] [--database-url URL] [--profile]
+
+Calls the web server's fast lane (`service.fast_lane.FastLane`, what `POST /api/comments` runs in the web
+process) on API-key POSTs of COLD's dev comments, one after the other, with no HTTP server: what is left is
+the service's own work (parsing and checking the body, the API key, the INSERT and its commit, handing the
+id to the moderation batcher). Prints this process's CPU per comment and, on PostgreSQL, the server's
+backends' (bench/cpu.py). The web server's own cost per request is `python -m bench.floor`'s; both together,
+with a process that sleeps between requests, are the web figure of `python -m bench.e2e`. With
+`--profile`, prints cProfile's top entries.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.cpu import cpu_seconds, postgres_backends
+from bench.e2e import load_texts
+from service.config import PROJECT_ROOT
+from service.embedded_redis import EmbeddedRedis
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--comments", type=int, default=3000)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file (an empty database)")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="moderato-accept-"))
+    redis_server = EmbeddedRedis(tmp / "redis")
+    redis_server.start()
+    try:
+        _run(args, tmp, redis_server)
+    finally:
+        redis_server.stop()
+
+
+def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> None:
+    from bench.stack import _require_empty
+    from service.migrate import upgrade
+
+    database_url = args.database_url or f"sqlite:///{tmp / 'accept.sqlite3'}"
+    _require_empty(database_url)
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_server.url, SECRET_KEY="bench-secret",
+                      DATA_DIR=str(tmp), DEMO="0", RATE_LIMITS="0")
+    upgrade(database_url)
+    key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "bench"], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+
+    from service.app import create_app
+    from service.body_gate import LaneRequest
+    from service.config import Config
+    from service.fast_lane import FastLane
+    from service.queue import ModerationBatcher
+
+    app = create_app(Config.from_env())
+    lane = FastLane(app)
+    texts = load_texts()
+
+    def request(i: int) -> LaneRequest:
+        body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]},
+                          ensure_ascii=False).encode()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {key}", "host": "127.0.0.1",
+                   "content-length": str(len(body))}
+        return LaneRequest("POST", "/api/comments", "", headers, body, "127.0.0.1", "http")
+
+    for i in range(300):  # the pools open, the thread ids and the API key are cached: not counted
+        assert lane(request(10_000_000 + i))[0] == 202
+    requests = [request(i) for i in range(args.comments)]
+    backends = postgres_backends(database_url.rsplit("/", 1)[-1]) if database_url.startswith("postgresql") else []
+
+    def server_cpu() -> float:
+        return sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in backends)
+
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    server, cpu = server_cpu(), time.process_time()
+    statuses = [lane(r)[0] for r in requests]
+    cpu, server = time.process_time() - cpu, server_cpu() - server
+    if profiler is not None:
+        profiler.disable()
+    n = len(requests)
+    assert statuses.count(202) == n, f"not every POST was accepted: {sorted(set(statuses))}"
+    print(f"{n} comments accepted on {database_url.split(':', 1)[0]}, one after the other in this process:")
+    print(f"  this process  {cpu * 1000 / n:.3f} ms of CPU per comment")
+    if backends:
+        print(f"  the server    {server * 1000 / n:.3f} ms (PostgreSQL's backends of this process's pools)")
+    ModerationBatcher.flush_all()  # the batcher's last ids, while Redis runs
+    app.extensions["moderato.db"].dispose()
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
