@@ -17,12 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench.cpu import cpu_seconds, postgres_backends
 from bench.e2e import load_texts
+from bench.stack import with_embedded_redis
 from service.config import PROJECT_ROOT
 from service.embedded_redis import EmbeddedRedis
 
@@ -34,13 +34,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file (an empty database)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="moderato-accept-"))
-    redis_server = EmbeddedRedis(tmp / "redis")
-    redis_server.start()
-    try:
-        _run(args, tmp, redis_server)
-    finally:
-        redis_server.stop()
+    with_embedded_redis("moderato-accept-", lambda tmp, redis_server: _run(args, tmp, redis_server))
 
 
 def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> None:

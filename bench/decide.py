@@ -16,27 +16,19 @@ import time
 from pathlib import Path
 
 from bench.e2e import load_texts
+from bench.stack import with_embedded_redis
 from service.embedded_redis import EmbeddedRedis
 
 
 def main() -> None:
     """Run the benchmark and print its figures."""
-    import tempfile
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--comments", type=int, default=4000)
     parser.add_argument("--batch", type=int, default=40)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file (an empty database)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="moderato-decide-"))
-    redis_server = EmbeddedRedis(tmp / "redis")
-    redis_server.start()
-    try:
-        _run(args, tmp, redis_server)
-    finally:
-        redis_server.stop()
+    with_embedded_redis("moderato-decide-", lambda tmp, redis_server: _run(args, tmp, redis_server))
 
 
 def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> None:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from service.config import PROJECT_ROOT
@@ -94,6 +95,18 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.redis.stop()
+
+
+def with_embedded_redis(prefix: str, run: Callable[[Path, EmbeddedRedis], None]) -> None:
+    """Run `run(folder, redis)` in a new folder with an embedded Redis in it, stopped afterwards (the
+    benchmarks that run the service's code in their own process)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    redis_server = EmbeddedRedis(tmp / "redis")
+    redis_server.start()
+    try:
+        run(tmp, redis_server)
+    finally:
+        redis_server.stop()
 
 
 def _require_empty(database_url: str) -> None:
