@@ -5,7 +5,7 @@ import fcntl
 import os
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -158,6 +158,7 @@ class Database:
         self._write_engine: Engine | None = None
         self._autocommit_engine: Engine | None = None
         self._turns: WriterTurns | None = None
+        self._group: GroupCommit | None = None
         if config is not None:
             self.configure(config)
 
@@ -171,6 +172,7 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._group = GroupCommit(self._write_group) if self.engine.dialect.name == "sqlite" else None
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app's configuration."""
@@ -248,6 +250,38 @@ class Database:
             finally:
                 connection.close()
 
+    def insert_one(self, prepared: PreparedInsert, values: dict[str, Any]) -> int:
+        """Insert one row of `values` and commit it; return its id.
+
+        On SQLite, rows that this process's threads insert at the same time are committed together
+        (`GroupCommit`); on PostgreSQL each is one autocommit statement (`driver_write`), whose server
+        already flushes concurrent commits together.
+        """
+        if self._group is None:
+            with self.driver_write() as (cursor, dialect):
+                return prepared.run(cursor, dialect, values)
+        return self._group.insert(prepared, values)
+
+    def _write_group(self, rows: list[PendingRow]) -> None:
+        """Write a group of rows in one transaction; a row's own fault fails only that row."""
+        try:
+            with self.driver_write() as (cursor, dialect):
+                for row in rows:
+                    row.id = row.prepared.run(cursor, dialect, row.values)
+            return
+        except OperationalError as err:  # the database is locked or away: every row fails as one would
+            for row in rows:
+                row.id, row.error = None, err
+            return
+        except Exception as err:  # noqa: BLE001 - given to the rows, below
+            if len(rows) == 1:
+                rows[0].id, rows[0].error = None, err
+                return
+        # A constraint or a value of one row failed them all: each alone, so that only its own fails.
+        for row in rows:
+            row.id = None
+            self._write_group([row])
+
     def _writer_turn(self) -> AbstractContextManager:
         return self._turns.turn() if self._turns is not None else nullcontext()
 
@@ -259,6 +293,82 @@ class Database:
             self._autocommit_engine.dispose()
         if self._turns is not None:
             self._turns.close()
+
+
+class PendingRow:
+    """A row waiting in `GroupCommit`: what to insert, then its id or its error."""
+
+    __slots__ = ("prepared", "values", "id", "error", "done", "leads")
+
+    def __init__(self, prepared: PreparedInsert, values: dict[str, Any]) -> None:
+        self.prepared, self.values = prepared, values
+        self.id: int | None = None
+        self.error: BaseException | None = None
+        self.done: threading.Event | None = None  # made only for a row that waits for another thread
+        self.leads = False  # handed the next group to write
+
+    def result(self) -> int:
+        """Return the row's id, or raise what failed it."""
+        if self.error is not None:
+            raise self.error
+        assert self.id is not None
+        return self.id
+
+
+class GroupCommit:
+    """Rows that threads of one process insert at the same time, written in one transaction.
+
+    SQLite commits one transaction at a time, each with its fsync (`synchronous=FULL`), and its writers
+    take turns on one lock (`WriterTurns`). A thread that finds no group being written writes the rows
+    waiting (its own first) in one transaction; threads that arrive meanwhile wait, and the first of them
+    writes the next group when the current one is committed. An accept that finds none under way is
+    written at once, alone, as before. Why: at saturation one SQLite web process spent 0.82 ms of CPU per
+    accepted comment against PostgreSQL's 0.36-0.39 ms, whose server commits concurrent transactions
+    together. With the groups, `python -m bench.wrk` (closed loop, 32 connections, SQLite), A/B two rounds:
+    1,176-1,326 -> 1,765-2,003 comments/s, web CPU 0.79-0.86 -> 0.54-0.59 ms per comment; at 200 and 600
+    comments/s in an open loop, where requests seldom overlap, no change beyond the runs' spread.
+    """
+
+    def __init__(self, write: Callable[[list[PendingRow]], None]) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+        self._waiting: list[PendingRow] = []
+        self._writing = False
+        self.groups = 0  # groups written by this process (tests, and how often rows were grouped)
+
+    def insert(self, prepared: PreparedInsert, values: dict[str, Any]) -> int:
+        """Insert a row within the next group; return its id, or raise what failed it."""
+        row = PendingRow(prepared, values)
+        with self._lock:
+            self._waiting.append(row)
+            follows = self._writing
+            if follows:
+                row.done = threading.Event()
+            else:
+                self._writing = True
+        if follows:
+            row.done.wait()  # type: ignore[union-attr]
+            if not row.leads:
+                return row.result()
+        with self._lock:
+            group, self._waiting = self._waiting, []
+        try:
+            self._write(group)
+            self.groups += 1
+        finally:
+            for other in group:
+                if other is not row:
+                    if other.id is None and other.error is None:  # the write itself broke off
+                        other.error = RuntimeError("the group this row was in was not written")
+                    other.done.set()  # type: ignore[union-attr]
+            with self._lock:
+                if self._waiting:
+                    following = self._waiting[0]
+                    following.leads = True
+                    following.done.set()  # type: ignore[union-attr]
+                else:
+                    self._writing = False
+        return row.result()
 
 
 class PreparedInsert:

@@ -135,3 +135,103 @@ def test_a_driver_write_that_fails_raises_sqlalchemys_error_and_drops_a_dead_con
             assert cursor.fetchone()[0] != pid
     finally:
         db.dispose()
+
+
+def _site_values(name: str | None) -> dict:
+    from service.models import utcnow
+
+    return {"name": name, "settings": {}, "origins": [], "created_at": utcnow(), "secret": "s"}
+
+
+def _insert_site():  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from service.db import PreparedInsert
+    from service.models import Site
+
+    return PreparedInsert(insert(Site).returning(Site.id), ("name", "settings", "origins", "created_at", "secret"))
+
+
+def test_rows_inserted_by_many_threads_at_once_are_all_committed_with_their_own_ids(config):
+    from sqlalchemy import text
+
+    from service.db import Database
+
+    db = Database(config)
+    prepared = _insert_site()
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def insert_many(thread: int) -> None:
+        try:
+            ids.extend(db.insert_one(prepared, _site_values(f"group-{thread}-{i}")) for i in range(40))
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    try:
+        threads = [threading.Thread(target=insert_many, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors
+        assert len(ids) == len(set(ids)) == 320
+        with db.read_connection() as conn:
+            stored = dict(conn.execute(text("SELECT id, name FROM sites WHERE name LIKE 'group-%'")).all())
+        assert sorted(stored) == sorted(ids)
+    finally:
+        db.dispose()
+
+
+def test_rows_that_wait_for_a_write_are_committed_together_and_one_bad_row_fails_alone(config):
+    """On SQLite, rows arriving while a group is written wait, and go in the next group, in one transaction;
+    a row that breaks a constraint fails only its own insert."""
+    import time
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from service.db import Database
+
+    if not config.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's server groups concurrent commits itself: insert_one is one statement there")
+    db = Database(config)
+    prepared = _insert_site()
+    results: dict[str, object] = {}
+
+    def insert(name: str | None, key: str) -> None:
+        try:
+            results[key] = db.insert_one(prepared, _site_values(name))
+        except BaseException as err:  # noqa: BLE001 - checked below
+            results[key] = err
+
+    try:
+        group = db._group
+        assert group is not None
+        # Hold the writers' turn, as another write would: the first row's thread waits on it, writing its group.
+        turn = db._turns.turn()
+        turn.__enter__()
+        first = threading.Thread(target=insert, args=("first", "first"))
+        first.start()
+        while not group._writing:
+            time.sleep(0.01)
+        waiting = [threading.Thread(target=insert, args=(name, key))
+                   for name, key in (("second", "second"), (None, "bad"), ("third", "third"))]
+        for thread in waiting:
+            thread.start()
+        while len(group._waiting) < 3:
+            time.sleep(0.01)
+        turn.__exit__(None, None, None)
+        for thread in [first, *waiting]:
+            thread.join(30)
+        assert isinstance(results["bad"], IntegrityError)
+        assert all(isinstance(results[key], int) for key in ("first", "second", "third"))
+        # The first group held the first row alone; the next one the three that waited (then each alone,
+        # since one of them failed it).
+        assert group.groups == 2
+        with db.read_connection() as conn:
+            names = set(conn.execute(text("SELECT name FROM sites")).scalars())
+        assert {"first", "second", "third"} <= names
+    finally:
+        db.dispose()
