@@ -5,6 +5,7 @@ import fcntl
 import os
 import select
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -329,12 +330,25 @@ class GroupCommit:
     comments/s in an open loop, where requests seldom overlap, no change beyond the runs' spread.
     """
 
+    _instances: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
+
     def __init__(self, write: Callable[[list[PendingRow]], None]) -> None:
         self._write = write
+        self._start()
+        self.groups = 0  # groups written by this process (tests, and how often rows were grouped)
+        GroupCommit._instances.add(self)
+
+    def _start(self) -> None:
         self._lock = threading.Lock()
         self._waiting: list[PendingRow] = []
         self._writing = False
-        self.groups = 0  # groups written by this process (tests, and how often rows were grouped)
+
+    @classmethod
+    def _reset_in_child(cls) -> None:
+        # Right after a fork, before any other thread runs: a child forked while its parent was writing
+        # must not wait for the parent's writer, nor find its lock held.
+        for group in list(cls._instances):
+            group._start()
 
     def insert(self, prepared: PreparedInsert, values: dict[str, Any]) -> int:
         """Insert a row within the next group; return its id, or raise what failed it."""
@@ -369,6 +383,9 @@ class GroupCommit:
                 else:
                     self._writing = False
         return row.result()
+
+
+os.register_at_fork(after_in_child=GroupCommit._reset_in_child)
 
 
 class PreparedInsert:

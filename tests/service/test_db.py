@@ -235,3 +235,38 @@ def test_rows_that_wait_for_a_write_are_committed_together_and_one_bad_row_fails
         assert {"first", "second", "third"} <= names
     finally:
         db.dispose()
+
+
+def test_a_child_forked_while_its_parent_writes_a_group_writes_its_own(config, tmp_path):
+    """The group's state is the process's own: a child forked while the parent's writer was busy does not
+    wait for a writer that is not in it."""
+    import multiprocessing
+
+    import pytest
+
+    from service.db import Database
+
+    if not config.database_url.startswith("sqlite"):
+        pytest.skip("the group commit is SQLite's")
+    db = Database(config)
+    prepared = _insert_site()
+    try:
+        group = db._group
+        assert group is not None
+        with group._lock:
+            group._writing = True  # as if a thread of this process were writing a group now
+            child = multiprocessing.get_context("fork").Process(
+                target=_insert_in_child, args=(db, prepared, str(tmp_path / "child-id")))
+            child.start()
+        child.join(30)
+        group._writing = False
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0
+        assert int((tmp_path / "child-id").read_text()) > 0
+    finally:
+        db.dispose()
+
+
+def _insert_in_child(db, prepared, marker: str) -> None:  # type: ignore[no-untyped-def]
+    Path(marker).write_text(str(db.insert_one(prepared, _site_values("forked"))))
