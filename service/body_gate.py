@@ -132,8 +132,9 @@ class BodyGate:
         """Read the whole body; 413 past the limit, 429 or 408 for one still arriving (see the module's text).
 
         The deadlines are timers that cancel this request's task, not a task, a shield and a timeout around
-        the read: most bodies are all there at once, and the read alone is what they should cost (about
-        0.08 ms of CPU per POST less, README "Performance"). granian runs each request as an asyncio task
+        the read: most bodies are all there at once, and the read alone is what they should cost (a constant
+        answer after each kind of read at 200 POSTs/s, A/B: about 0.08 ms of CPU per POST less; `python -m
+        bench.floor` shows what the reads cost now). granian runs each request as an asyncio task
         (`service.runner.web_command` pins `--task-impl asyncio`), which the timers cancel.
         """
         declared = headers.get("content-length")
@@ -314,8 +315,8 @@ class AppThreads:
     """The threads that run the app for the event loop: a queue of calls and a future per call.
 
     Why not `loop.run_in_executor`: its concurrent future, the chaining of that future to the loop's and
-    their locks and callbacks cost about 0.05 ms of CPU per request at 200 requests/s (README
-    "Performance"); here a call's answer goes straight to the loop's future.
+    their locks and callbacks cost about 0.05 ms of CPU per request more than this queue at 200 requests/s
+    (a constant answer through each, A/B); here a call's answer goes straight to the loop's future.
     """
 
     def __init__(self, threads: int) -> None:
