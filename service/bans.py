@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, func, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, String, and_, bindparam, cast, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import reader_reasons
@@ -48,21 +48,37 @@ def ban_query(site_id: int, author_key: str | None, ip_hash: str | None, now: da
     return None if query is None else query.limit(1)
 
 
+# Built once, its lists expanding parameters: a worker reads the bans of every batch it decides, and
+# building and caching a new statement each time cost more than running it.
+_BANS_IN_FORCE = (
+    select(Ban)
+    .where(Ban.site_id == bindparam("site_id"), Ban.lifted_at.is_(None),
+           or_(Ban.until.is_(None), Ban.until > bindparam("now")),
+           or_(Ban.author_key.in_(bindparam("author_keys", expanding=True)),
+               Ban.ip_hash.in_(bindparam("ip_hashes", expanding=True))))
+    .order_by(Ban.shadow.desc(), Ban.id)
+)
+
+
+def _bans_parameters(site_id: int, author_keys: list[str], ip_hashes: list[str],
+                     now: datetime | None) -> dict[str, object]:
+    return {"site_id": site_id, "now": now or utcnow(), "author_keys": sorted(set(author_keys)),
+            "ip_hashes": sorted(set(ip_hashes))}
+
+
 def bans_query(site_id: int, author_keys: list[str], ip_hashes: list[str], now: datetime | None = None):  # type: ignore[no-untyped-def]
     """Return the SELECT of every ban in force on the site for any of the authors or hashed IPs."""
-    now = now or utcnow()
-    who = []
-    if author_keys:
-        who.append(Ban.author_key.in_(sorted(set(author_keys))))
-    if ip_hashes:
-        who.append(Ban.ip_hash.in_(sorted(set(ip_hashes))))
-    if not who:
+    if not author_keys and not ip_hashes:
         return None
-    return (
-        select(Ban)
-        .where(Ban.site_id == site_id, Ban.lifted_at.is_(None), or_(Ban.until.is_(None), Ban.until > now), or_(*who))
-        .order_by(Ban.shadow.desc(), Ban.id)
-    )
+    return _BANS_IN_FORCE.params(_bans_parameters(site_id, author_keys, ip_hashes, now))
+
+
+def bans_in_force(conn: Connection, site_id: int, author_keys: list[str], ip_hashes: list[str],
+                  now: datetime | None = None) -> list[Row]:
+    """Return the rows of every ban in force on the site for any of the authors or hashed IPs (`bans_query`'s)."""
+    if not author_keys and not ip_hashes:
+        return []
+    return list(conn.execute(_BANS_IN_FORCE, _bans_parameters(site_id, author_keys, ip_hashes, now)))
 
 
 def ban_for(bans: list, author_key: str | None, ip_hash: str | None):  # type: ignore[no-untyped-def]

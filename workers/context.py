@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from service.config import Config
 from service.db import Database
-from service.bans import ban_for, bans_query
+from service.bans import ban_for, bans_in_force
 from service.models import BuiltinWordOff, Site, WordEntry
 from service.redis_conn import connect
 from service.trust import AuthorStanding, standing_with_ban
@@ -88,8 +88,7 @@ class WorkerContext:
         with the comments, so a new ban or setting applies to the very next job; the rules are
         service.trust.standing_with_ban's.
         """
-        query = bans_query(site_id, [a for a, _ in authors if a], [ip for _, ip in authors if ip])
-        bans = conn.execute(query).all() if query is not None else []  # rows with the Ban's columns
+        bans = bans_in_force(conn, site_id, [a for a, _ in authors if a], [ip for _, ip in authors if ip])
         return [standing_with_ban(conn, site_id, settings, author_key, ban_for(bans, author_key, ip_hash))
                 for author_key, ip_hash in authors]
 
