@@ -29,9 +29,9 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("MAX_BODY_BYTES", "max_body_bytes", "65536", "Largest request body accepted, in bytes (413 beyond)"),
     ("CAPTCHA_TTL", "captcha_ttl", "300", "Seconds a captcha answer stays valid"),
     ("CAPTCHA_LENGTH", "captcha_length", "5", "Characters in a captcha answer"),
-    ("MODERATION_BATCH_WINDOW_MS", "moderation_batch_window_ms", "200",
+    ("MODERATION_BATCH_WINDOW_MS", "moderation_batch_window_ms", "500",
      "Milliseconds a web process gathers accepted comments into one moderation job; 0 enqueues each at once"),
-    ("MODERATION_BATCH_SIZE", "moderation_batch_size", "50", "Most comments in one moderation job"),
+    ("MODERATION_BATCH_SIZE", "moderation_batch_size", "200", "Most comments in one moderation job"),
     ("RECONCILE_AFTER", "reconcile_after", "60",
      "Seconds a comment may stay pending before the reconciler re-enqueues it"),
     ("RECONCILE_INTERVAL", "reconcile_interval", "60", "Seconds between scheduled reconciler runs"),
@@ -114,8 +114,8 @@ class Config:
     max_body_bytes: int = 65536
     captcha_ttl: int = 300
     captcha_length: int = 5
-    moderation_batch_window_ms: int = 200
-    moderation_batch_size: int = 50
+    moderation_batch_window_ms: int = 500
+    moderation_batch_size: int = 200
     reconcile_after: int = 60
     reconcile_interval: int = 60
     thread_cache_ttl: int = 30
