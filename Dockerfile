@@ -8,4 +8,4 @@ COPY . .
 RUN useradd --system --uid 10001 moderato && mkdir -p /app/data && chown moderato /app/data
 USER moderato
 EXPOSE 8000
-CMD ["granian", "--interface", "rsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--http1-header-read-timeout", "10000", "--no-ws", "--task-impl", "asyncio", "--respawn-failed-workers", "service.rsgi:app"]
+CMD ["granian", "--interface", "rsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--http1-header-read-timeout", "10000", "--no-ws", "--task-impl", "asyncio", "--loop", "uvloop", "--respawn-failed-workers", "service.rsgi:app"]

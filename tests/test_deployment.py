@@ -7,6 +7,7 @@ import sys
 import yaml
 
 from service.config import ENVIRONMENT, PROJECT_ROOT
+from service.runner import web_command
 
 
 def _compose() -> dict:
@@ -48,14 +49,19 @@ def test_compose_commands_exist_here():
     assert services["scheduler"]["command"][-1] == "workers.cron"
     assert "service.rsgi:app" in services["web"]["command"] and services["web"]["command"][0] == "granian"
     granian = subprocess.run([sys.executable, "-m", "granian", "--help"], capture_output=True, text=True)
-    for option in ("--interface", "--http1-header-read-timeout", "--no-ws", "--task-impl", "--respawn-failed-workers"):
+    for option in ("--interface", "--http1-header-read-timeout", "--no-ws", "--task-impl", "--loop",
+                   "--respawn-failed-workers"):
         assert option in services["web"]["command"] and option in granian.stdout
     # Each request an asyncio task, which the body gate's deadlines cancel (service/body_gate.py).
     assert services["web"]["command"][services["web"]["command"].index("--task-impl") + 1] == "asyncio"
+    # The event loop the benchmarks measure, not granian's "auto", which depends on what is installed.
+    assert services["web"]["command"][services["web"]["command"].index("--loop") + 1] == "uvloop"
     # The image serves what docker-compose serves, and what `python -m service run` serves.
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert '"--interface", "rsgi"' in dockerfile and '"service.rsgi:app"' in dockerfile
-    assert '"--task-impl", "asyncio"' in dockerfile
+    assert '"--task-impl", "asyncio", "--loop", "uvloop"' in dockerfile
+    served = web_command(8000, 1)
+    assert served[served.index("--loop") + 1] == "uvloop"
     assert (PROJECT_ROOT / "workers" / "cron.py").exists() and (PROJECT_ROOT / "service" / "rsgi.py").exists()
     # The reverse proxy's example buffers bodies and bounds slow clients.
     nginx = (PROJECT_ROOT / "docs" / "nginx.conf").read_text()
