@@ -5,7 +5,8 @@
 Stores the comments as pending (COLD's dev texts when the shared data is there), then runs
 `workers.tasks.moderate_batch` over them in batches of `--batch`, as the RQ jobs of a 200 ms batch window
 at 200 comments/s would, and prints this process's CPU (user + system) per comment, the filters' part of it
-(the workers' own counter, as `/metrics` gives it), and Redis's time per comment by command. No RQ and no
+(the workers' own counter, as `/metrics` gives it), Redis's time per comment by command and, on PostgreSQL,
+the server's CPU per comment. No RQ and no
 web server: the end-to-end account is `python -m bench.e2e`. With `--profile`, prints cProfile's top entries
 outside the filters.
 """
@@ -15,6 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
+from bench.cpu import cpu_seconds, postgres_backends
 from bench.e2e import load_texts
 from bench.stack import with_embedded_redis
 from service.embedded_redis import EmbeddedRedis
@@ -69,10 +71,15 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
 
         profiler = cProfile.Profile()
         profiler.enable()
-    cpu, wall = time.process_time(), time.perf_counter()
+    backends = postgres_backends(database_url.rsplit("/", 1)[-1]) if database_url.startswith("postgresql") else []
+
+    def server_cpu() -> float:
+        return sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in backends)
+
+    server, cpu, wall = server_cpu(), time.process_time(), time.perf_counter()
     for batch in batches:
         moderate_batch(batch, context)
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    cpu, wall, server = time.process_time() - cpu, time.perf_counter() - wall, server_cpu() - server
     if profiler is not None:
         profiler.disable()
     filters = float(redis.get(FILTER_CPU_KEY) or 0) - filters_before
@@ -81,6 +88,8 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     print(f"  worker CPU     {cpu * 1000 / counted:.3f} ms per comment")
     print(f"    filters      {filters * 1000 / counted:.3f} ms")
     print(f"    the rest     {(cpu - filters) * 1000 / counted:.3f} ms  (reading, deciding, storing, announcing)")
+    if backends:
+        print(f"  the server     {server * 1000 / counted:.3f} ms per comment (PostgreSQL's backends of this process's pool)")
     spent = {name: (calls - commands_before.get(name, (0, 0))[0], usec - commands_before.get(name, (0, 0))[1])
              for name, (calls, usec) in _commands(redis).items() if name != "info"}
     top = sorted(spent.items(), key=lambda item: -item[1][1])[:6]
