@@ -95,34 +95,37 @@ class _Judged:
 
 
 def _judge(ctx: WorkerContext, pending: list[Row], standings: dict[int, AuthorStanding], alone: bool) -> _Judged:
-    """Run each pending comment's site pipeline, in order, unless its author is banned."""
+    """Run each site's pipeline over its pending comments, in id order, except those of banned authors."""
     judged = _Judged()
+    by_site: dict[int, list[tuple[int, CommentInput]]] = {}
     for row in pending:
-        standing = standings[row.id]
         judged.threads[row.id] = (row.site_id, row.key)
-        if standing.ban is not None:
+        if standings[row.id].ban is not None:
             # A banned author's comment is refused without running the filters.
-            judged.banned.append((row.id, standing.ban))
+            judged.banned.append((row.id, standings[row.id].ban))
             continue
-        comment_input = CommentInput(
+        by_site.setdefault(row.site_id, []).append((row.id, CommentInput(
             text=row.text, author=row.author, email=row.email or "", thread=row.key, site_id=row.site_id,
             comment_id=row.id, ip_hash=row.ip_hash or "", author_key=author_key_for(row.user_id, row.reader_id, row.author),
-        )
+        )))
+    for site_id, comments in by_site.items():
         started = time.thread_time_ns()
         try:
-            decision = ctx.pipeline_for(row.site_id).run(comment_input, redis=ctx.redis)
-        except _TRANSIENT:
-            raise
-        except Exception:
-            if alone:
-                raise  # alone already: RQ retries it, then keeps it in the failed registry
-            logger.exception("filters failed on comment %s; it gets a job of its own", row.id)
-            judged.split_off.append(row.id)
-            continue
+            # All of a site's comments at once: the flood filter's Redis calls go in one round trip.
+            outcomes = ctx.pipeline_for(site_id).run_many([c for _, c in comments], redis=ctx.redis)
         finally:
             judged.filter_cpu_ns += time.thread_time_ns() - started
-        status = standing.adjust(_STATUS_FOR_ACTION[decision.action])
-        judged.decisions.append((row.id, status, [v.to_dict() for v in decision.verdicts]))
+        for (comment_id, _), outcome in zip(comments, outcomes):
+            if isinstance(outcome, _TRANSIENT):
+                raise outcome
+            if isinstance(outcome, Exception):
+                if alone:
+                    raise outcome  # alone already: RQ retries it, then keeps it in the failed registry
+                logger.error("filters failed on comment %s; it gets a job of its own", comment_id, exc_info=outcome)
+                judged.split_off.append(comment_id)
+                continue
+            status = standings[comment_id].adjust(_STATUS_FOR_ACTION[outcome.action])
+            judged.decisions.append((comment_id, status, [v.to_dict() for v in outcome.verdicts]))
     return judged
 
 

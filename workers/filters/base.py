@@ -85,6 +85,8 @@ class FilterContext:
     comment: CommentInput
     redis: Any = None  # a redis.Redis for filters that keep state (flooding); None where there is none
     settings: dict[str, Any] = field(default_factory=dict)
+    # What a filter's `prepare` worked out for this comment with others, by filter name, for its `check`.
+    prepared: dict[str, Any] = field(default_factory=dict, repr=False)
     _normalised: dict[str, NormalisedText] = field(default_factory=dict, repr=False)
 
     def normalised(self, field_name: str = "text") -> NormalisedText:
@@ -97,7 +99,12 @@ class FilterContext:
 
 
 class Filter(Protocol):
-    """A filter: a registry name and a `check` that returns one verdict."""
+    """A filter: a registry name and a `check` that returns one verdict.
+
+    A filter may also have `prepare(ctxs)`, which `Pipeline.run_many` calls with the contexts of the
+    comments that reach it, in order, before it checks each: work that costs less done for several at once
+    (the flood filter's Redis calls). `check` must give the same verdict with or without it.
+    """
 
     name: ClassVar[str]
 

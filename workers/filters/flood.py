@@ -54,6 +54,18 @@ _WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
+class _HistoryCall:
+    """One comment's call of the _RECORD script, and what reading its reply needs."""
+
+    keys: list[str]
+    args: list[Any]
+    signature: np.ndarray | None
+    member_id: str
+    thread: str
+    rate_keys: list[str]
+
+
+@dataclass(frozen=True)
 class FloodSettings:
     """Windows and thresholds of the flood filter, each with a default that suits a news site."""
 
@@ -172,7 +184,53 @@ class FloodFilter:
         score = {Action.ALLOW: 0.0, Action.FLAG: 0.3, Action.HOLD: 0.7, Action.REJECT: 1.0}[action]
         return Verdict(self.name, action, score, tuple(r for _a, r in findings), tuple(spans))
 
+    def prepare(self, ctxs: list[FilterContext]) -> None:
+        """Make the Redis calls of several comments in one round trip, in their order, before each is checked.
+
+        The script calls go down one pipeline, so Redis runs them one after the other as `check` would
+        have, each comment seeing those before it; `check` then reads its reply from `ctx.prepared`. Why:
+        a round trip per comment cost the whole pipeline 0.49-0.52 ms of CPU per comment in batches of
+        120, against 0.36-0.40 ms with one per batch (`python bench/filters.py`, two runs), and Redis
+        handled one call per comment. A Redis that fails the pipeline fails each comment's check as its
+        own call would: open (`flood.skipped`).
+        """
+        calls: list[tuple[FilterContext, _HistoryCall]] = []
+        for ctx in ctxs:
+            if ctx.redis is None:
+                continue
+            try:
+                calls.append((ctx, self._history_call(ctx, ctx.normalised("text"))))
+            except Exception:  # noqa: BLE001 - left unprepared: its own check meets the error, for it alone
+                continue
+        if not calls:
+            return
+        redis = calls[0][0].redis
+        replies: list[Any]
+        try:
+            script = redis.register_script(_RECORD)
+            with redis.pipeline(transaction=False) as pipe:
+                for _ctx, call in calls:
+                    script(keys=call.keys, args=call.args, client=pipe)
+                replies = pipe.execute(raise_on_error=False)
+        except RedisError as err:
+            replies = [err] * len(calls)
+        for (ctx, call), reply in zip(calls, replies):
+            ctx.prepared[self.name] = (call, reply)
+
     def _check_history(self, ctx: FilterContext, norm: NormalisedText) -> list[tuple[Action, dict[str, Any]]]:
+        prepared = ctx.prepared.pop(self.name, None)
+        if prepared is None:
+            call = self._history_call(ctx, norm)
+            # One script call instead of a pipeline of 40 commands: it costs a tenth of the client CPU.
+            results = ctx.redis.register_script(_RECORD)(keys=call.keys, args=call.args)
+        else:
+            call, results = prepared
+            if isinstance(results, Exception):
+                raise results
+        return self._findings(call, results)
+
+    def _history_call(self, ctx: FilterContext, norm: NormalisedText) -> _HistoryCall:
+        """Return the keys and arguments of the comment's script call, and what reading its reply needs."""
         s = self.settings
         comment = ctx.comment
         member_id = str(comment.comment_id) if comment.comment_id is not None else uuid.uuid4().hex
@@ -193,9 +251,12 @@ class FloodFilter:
             if value:
                 keys.append(f"{KEY_PREFIX}:{kind}:{site}:{value}")
                 rate_keys.append(kind)
-        # One script call instead of a pipeline of 40 commands: it costs a tenth of the client CPU.
-        results = ctx.redis.register_script(_RECORD)(
-            keys=keys, args=[now, s.window, member, band_count, s.rate_window, member_id, 2 * s.duplicates_reject])
+        args = [now, s.window, member, band_count, s.rate_window, member_id, 2 * s.duplicates_reject]
+        return _HistoryCall(keys, args, signature, member_id, comment.thread, rate_keys)
+
+    def _findings(self, call: _HistoryCall, results: list[Any]) -> list[tuple[Action, dict[str, Any]]]:
+        s = self.settings
+        signature, member_id, rate_keys = call.signature, call.member_id, call.rate_keys
         findings: list[tuple[Action, dict[str, Any]]] = []
         position = 0
         if signature is not None:
@@ -214,7 +275,7 @@ class FloodFilter:
                 position += 1
             position = position_after_bands
             total = len(copies) + 1
-            threads = len(set(copies.values()) | {comment.thread})
+            threads = len(set(copies.values()) | {call.thread})
             duplicate = reason("flood.duplicate", count=total, threads=threads, minutes=s.window // 60)
             if total >= s.duplicates_reject:
                 findings.append((Action.REJECT, duplicate))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from redis import Redis
+from redis.connection import Connection
 
 from workers.filters.base import Action, CommentInput, FilterContext, Verdict
 from workers.filters.flood import FloodFilter, minhash, similarity
@@ -136,3 +137,50 @@ def test_a_long_ordinary_english_text_is_not_taken_for_repetition() -> None:
             "have a friend who wants to drop by and I have to say no. I've tried everything.")
     assert check(None, text, 1).action is Action.ALLOW
     assert check(None, "顶" * 25, 2).action is Action.HOLD
+
+
+def _contexts(redis: Redis | None, texts: list[str], first_id: int, **fields: object) -> list[FilterContext]:
+    return [FilterContext(CommentInput(text=text, comment_id=first_id + i, site_id=1, thread=f"t{i}",  # type: ignore[arg-type]
+                                       **fields), redis=redis) for i, text in enumerate(texts)]
+
+
+def test_prepared_calls_give_the_verdicts_of_calls_one_by_one(redis_client: Redis, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = [AD, AD + "！！", "今天天气很好，我们去公园散步吧，顺便买点水果回来", "【推荐】" + AD, AD.replace("真的", "真是"),
+             "顶", AD]
+    flood = FloodFilter.from_options({"flood_author_limit": 4})
+    one_by_one = [flood.check(ctx) for ctx in _contexts(redis_client, texts, 100, author_key="bob", ip_hash="h2")]
+    redis_client.flushdb()
+    batch = _contexts(redis_client, texts, 100, author_key="bob", ip_hash="h2")
+    evalsha_before = redis_client.info("commandstats")["cmdstat_evalsha"]["calls"]
+    sent = []
+    send = Connection.send_packed_command
+    monkeypatch.setattr(Connection, "send_packed_command", lambda self, *a, **k: sent.append(1) or send(self, *a, **k))
+    flood.prepare(batch)
+    monkeypatch.undo()
+    assert redis_client.info("commandstats")["cmdstat_evalsha"]["calls"] - evalsha_before == len(texts)
+    assert 1 <= len(sent) <= 2  # the pipeline, and SCRIPT EXISTS before it: not a round trip per comment
+    assert [flood.check(ctx) for ctx in batch] == one_by_one
+    # Each comment seen after those before it: copies build up, and the author's rate is passed at the fifth.
+    assert [v.action for v in one_by_one] == [Action.ALLOW, Action.FLAG, Action.ALLOW, Action.HOLD, Action.HOLD,
+                                             Action.HOLD, Action.HOLD]
+    assert all(not ctx.prepared for ctx in batch)  # each reply read once
+
+
+def test_a_redis_outage_fails_prepared_checks_open_too() -> None:
+    import socket
+
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = Redis(port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    flood = FloodFilter()
+    batch = _contexts(down, [AD, AD], 1, author_key="erin")
+    flood.prepare(batch)
+    for ctx in batch:
+        verdict = flood.check(ctx)
+        assert verdict.action is Action.ALLOW
+        assert english(verdict.reasons) == ("duplicate and rate checks skipped: ConnectionError",)
+    down.close()
