@@ -55,3 +55,22 @@ def test_a_comment_whose_filter_raises_gets_its_error_and_the_others_go_on(redis
 def test_without_redis_a_batch_is_judged_without_the_history() -> None:
     outcomes = _pipeline().run_many(_comments([AD, AD]))
     assert [o.action for o in outcomes] == [Action.ALLOW, Action.ALLOW]  # type: ignore[union-attr]
+
+
+def test_every_filter_decides_a_mixed_batch_as_one_by_one(redis_client: Redis) -> None:
+    from workers.score import all_filter_names, build_pipeline
+
+    phrases = ["这篇报道写得很好", "希望有关部门继续跟进", "老旧小区加装电梯是好事", "费用分摊要公开透明", "支持",
+               "I agree with the article", "施工期间噪音太大", "期待后续报道"]
+    spam = ["加微信 abc12345 领取优惠", "点击 http://spam.example.com 免费领取", "你就是个傻逼", "顶",
+            "The city should build more bike lanes.", "qwrtpsdfghjklzxcvbnm qwrtpsdfg", "好" * 30]
+    texts = ["，".join(phrases[(i + k) % len(phrases)] for k in range(1 + i % 4)) for i in range(40)] + spam * 3
+    comments = [CommentInput(text=text, comment_id=i + 1, site_id=1, thread=f"/t/{i % 5}", author_key=f"r{i % 4}",
+                             ip_hash=f"ip{i % 3}") for i, text in enumerate(texts)]
+    pipeline = build_pipeline(all_filter_names(), {})
+    one_by_one = [pipeline.run(comment, redis=redis_client) for comment in comments]
+    redis_client.flushdb()
+    batched = pipeline.run_many(comments[:30], redis=redis_client) + pipeline.run_many(comments[30:], redis=redis_client)
+    assert batched == one_by_one
+    # The batch met every kind of outcome, so the comparison covers early rejections and the flood's state.
+    assert {d.action for d in one_by_one} == {Action.ALLOW, Action.HOLD, Action.REJECT}
