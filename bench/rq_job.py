@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from bench.stack import with_embedded_redis
 from service.embedded_redis import EmbeddedRedis

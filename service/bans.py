@@ -48,8 +48,8 @@ def ban_query(site_id: int, author_key: str | None, ip_hash: str | None, now: da
     return None if query is None else query.limit(1)
 
 
-# Built once, its lists expanding parameters: a worker reads the bans of every batch it decides, and
-# building and caching a new statement each time cost more than running it.
+# Built once, its lists expanding parameters: a worker reads the bans of every batch it decides, and building
+# it per job was part of what service.moderation's statements, built once, took off each batch.
 _BANS_IN_FORCE = (
     select(Ban)
     .where(Ban.site_id == bindparam("site_id"), Ban.lifted_at.is_(None),
