@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cpu import cpu_seconds, postgres_backends
+from bench.cpu import database_server_cpu
 from bench.e2e import load_texts
 from bench.stack import with_embedded_redis
 from service.config import PROJECT_ROOT
@@ -69,10 +69,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     for i in range(300):  # the pools open, the thread ids and the API key are cached: not counted
         assert lane(request(10_000_000 + i))[0] == 202
     requests = [request(i) for i in range(args.comments)]
-    backends = postgres_backends(database_url.rsplit("/", 1)[-1]) if database_url.startswith("postgresql") else []
-
-    def server_cpu() -> float:
-        return sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in backends)
+    server_cpu = database_server_cpu(database_url)
 
     profiler = None
     if args.profile:
@@ -89,7 +86,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     assert statuses.count(202) == n, f"not every POST was accepted: {sorted(set(statuses))}"
     print(f"{n} comments accepted on {database_url.split(':', 1)[0]}, one after the other in this process:")
     print(f"  this process  {cpu * 1000 / n:.3f} ms of CPU per comment")
-    if backends:
+    if database_url.startswith("postgresql"):
         print(f"  the server    {server * 1000 / n:.3f} ms (PostgreSQL's backends of this process's pools)")
     ModerationBatcher.flush_all()  # the batcher's last ids, while Redis runs
     app.extensions["moderato.db"].dispose()

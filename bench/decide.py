@@ -16,7 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bench.cpu import cpu_seconds, postgres_backends
+from bench.cpu import database_server_cpu
 from bench.e2e import load_texts
 from bench.stack import with_embedded_redis
 from service.embedded_redis import EmbeddedRedis
@@ -71,10 +71,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
 
         profiler = cProfile.Profile()
         profiler.enable()
-    backends = postgres_backends(database_url.rsplit("/", 1)[-1]) if database_url.startswith("postgresql") else []
-
-    def server_cpu() -> float:
-        return sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in backends)
+    server_cpu = database_server_cpu(database_url)
 
     server, cpu, wall = server_cpu(), time.process_time(), time.perf_counter()
     for batch in batches:
@@ -88,7 +85,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     print(f"  worker CPU     {cpu * 1000 / counted:.3f} ms per comment")
     print(f"    filters      {filters * 1000 / counted:.3f} ms")
     print(f"    the rest     {(cpu - filters) * 1000 / counted:.3f} ms  (reading, deciding, storing, announcing)")
-    if backends:
+    if database_url.startswith("postgresql"):
         print(f"  the server     {server * 1000 / counted:.3f} ms per comment (PostgreSQL's backends of this process's pool)")
     spent = {name: (calls - commands_before.get(name, (0, 0))[0], usec - commands_before.get(name, (0, 0))[1])
              for name, (calls, usec) in _commands(redis).items() if name != "info"}
