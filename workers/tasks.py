@@ -125,7 +125,7 @@ def _judge(ctx: WorkerContext, pending: list[Row], standings: dict[int, AuthorSt
                 judged.split_off.append(comment_id)
                 continue
             status = standings[comment_id].adjust(_STATUS_FOR_ACTION[outcome.action])
-            judged.decisions.append((comment_id, status, [v.to_dict() for v in outcome.verdicts]))
+            judged.decisions.append((comment_id, status, [v.to_dict() for v in outcome.verdicts if v.says_something()]))
     return judged
 
 

@@ -52,6 +52,14 @@ class Verdict:
     reasons: tuple[dict[str, Any], ...] = ()
     spans: tuple[Span, ...] = ()
 
+    def says_something(self) -> bool:
+        """Tell whether the verdict may be worth a row: all but an allow with no score, reason or span.
+
+        `service.moderation.says_something` decides on the stored form (its score rounded); this lets a
+        worker skip making that form for the verdicts that can never say anything (5 of a comment's 7).
+        """
+        return self.action is not Action.ALLOW or bool(self.score) or bool(self.reasons) or bool(self.spans)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the verdict as plain JSON-ready data."""
         return {
