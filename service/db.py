@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import select
 import threading
 import weakref
@@ -174,7 +173,7 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
-        self._group = GroupCommit(self._write_group)
+        self._group = GroupCommit(self._write_group) if self.engine.dialect.name == "sqlite" else None
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app's configuration."""
@@ -255,21 +254,21 @@ class Database:
     def insert_one(self, prepared: PreparedInsert, values: dict[str, Any]) -> int:
         """Insert one row of `values` and commit it; return its id.
 
-        Rows that this process's threads insert at the same time are committed together (`GroupCommit`).
+        On SQLite, rows that this process's threads insert at the same time are committed together
+        (`GroupCommit`); on PostgreSQL each is one autocommit statement (`driver_write`), whose server
+        already flushes concurrent commits together.
         """
-        assert self._group is not None, "Database is not configured"
+        if self._group is None:
+            with self.driver_write() as (cursor, dialect):
+                return prepared.run(cursor, dialect, values)
         return self._group.insert(prepared, values)
 
     def _write_group(self, rows: list[PendingRow]) -> None:
         """Write a group of rows in one transaction; a row's own fault fails only that row."""
         try:
             with self.driver_write() as (cursor, dialect):
-                if len(rows) > 1 and dialect.name != "sqlite":
-                    # One multi-row INSERT: in autocommit mode, one transaction with one commit.
-                    _insert_together(cursor, dialect, rows)
-                else:
-                    for row in rows:
-                        row.id = row.prepared.run(cursor, dialect, row.values)
+                for row in rows:
+                    row.id = row.prepared.run(cursor, dialect, row.values)
             return
         except OperationalError as err:  # the database is locked or away: every row fails as one would
             for row in rows:
@@ -297,25 +296,6 @@ class Database:
             self._turns.close()
 
 
-def _insert_together(cursor: DBAPICursor, dialect: Dialect, rows: list[PendingRow]) -> None:
-    """Insert rows in one statement per kind of row, in one transaction (autocommit's: one statement)."""
-    by_statement = _by_statement(rows)
-    if len(by_statement) > 1:
-        cursor.execute("BEGIN")
-    for prepared, group in by_statement.items():
-        for row, row_id in zip(group, prepared.run_many(cursor, dialect, [row.values for row in group]), strict=True):
-            row.id = row_id
-    if len(by_statement) > 1:
-        cursor.execute("COMMIT")
-
-
-def _by_statement(rows: list[PendingRow]) -> dict[PreparedInsert, list[PendingRow]]:
-    grouped: dict[PreparedInsert, list[PendingRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.prepared, []).append(row)
-    return grouped
-
-
 class PendingRow:
     """A row waiting in `GroupCommit`: what to insert, then its id or its error."""
 
@@ -339,20 +319,15 @@ class PendingRow:
 class GroupCommit:
     """Rows that threads of one process insert at the same time, written in one transaction.
 
-    A thread that finds no group being written writes the rows waiting (its own first) in one
-    transaction; threads that arrive meanwhile wait, and the first of them writes the next group when the
-    current one is committed. An accept that finds none under way is written at once, alone, as before.
-
     SQLite commits one transaction at a time, each with its fsync (`synchronous=FULL`), and its writers
-    take turns on one lock (`WriterTurns`). At saturation one SQLite web process spent 0.82 ms of CPU per
-    accepted comment against PostgreSQL's 0.36-0.39 ms. With the groups, `python -m bench.wrk` (closed loop,
-    32 connections, SQLite), A/B two rounds: 1,176-1,326 -> 1,765-2,003 comments/s, web CPU 0.79-0.86 ->
-    0.54-0.59 ms per comment; at 200 and 600 comments/s in an open loop, where requests seldom overlap, no
-    change beyond the runs' spread.
-
-    On PostgreSQL a group is one multi-row INSERT (`PreparedInsert.run_many`), one statement in autocommit
-    mode: one commit and one WAL flush where each row was its own. At 800 comments/s, where requests
-    overlap, the server's CPU per comment fell from 0.31-0.35 to 0.27-0.28 ms (`python -m bench.e2e`, A/B).
+    take turns on one lock (`WriterTurns`). A thread that finds no group being written writes the rows
+    waiting (its own first) in one transaction; threads that arrive meanwhile wait, and the first of them
+    writes the next group when the current one is committed. An accept that finds none under way is
+    written at once, alone, as before. Why: at saturation one SQLite web process spent 0.82 ms of CPU per
+    accepted comment against PostgreSQL's 0.36-0.39 ms, whose server commits concurrent transactions
+    together. With the groups, `python -m bench.wrk` (closed loop, 32 connections, SQLite), A/B two rounds:
+    1,176-1,326 -> 1,765-2,003 comments/s, web CPU 0.79-0.86 -> 0.54-0.59 ms per comment; at 200 and 600
+    comments/s in an open loop, where requests seldom overlap, no change beyond the runs' spread.
     """
 
     _instances: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
@@ -440,32 +415,6 @@ class PreparedInsert:
         params = {name: processors[name](value) if name in processors else value for name, value in values.items()}
         cursor.execute(sql, [params[name] for name in order] if order is not None else params)
         return cursor.fetchone()[0]
-
-    def run_many(self, cursor: DBAPICursor, dialect: Dialect, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert rows in ONE multi-row `INSERT … VALUES (…), (…) RETURNING id`; return their ids in order.
-
-        PostgreSQL (psycopg's named parameters) only. Its executor takes the VALUES rows in order and draws
-        each id from the sequence as it inserts the row, so the ids sorted are the rows' in order (RETURNING
-        itself promises no order).
-        """
-        sql, order, processors = self._compiled_many(dialect, len(rows))
-        params = [processors[name](values[name]) if name in processors else values[name]
-                  for values in rows for name in order]
-        cursor.execute(sql, params)
-        return sorted(row[0] for row in cursor.fetchall())
-
-    def _compiled_many(self, dialect: Dialect, count: int) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-        key = f"{dialect.name}*{count}"
-        found = self._by_dialect.get(key)
-        if found is None:
-            single, _, processors = self._compiled(dialect)
-            head, _, tail = single.partition(" VALUES ")
-            values, _, returning = tail.partition(" RETURNING ")
-            order = tuple(re.findall(r"%\((\w+)\)s", values))  # the single row's, casts and all, positional
-            one = re.sub(r"%\(\w+\)s", "%s", values)
-            found = self._by_dialect[key] = (f"{head} VALUES {', '.join([one] * count)} RETURNING {returning}",
-                                             order, processors)
-        return found
 
 
 def get_db() -> Database:
