@@ -5,7 +5,7 @@
 Why: every figure in README "Performance" is CPU per comment, and a comment costs more at 200/s than at
 800/s with the same code. A web process at 200 POSTs/s sleeps about 5 ms between requests; each request then
 wakes threads that had gone to sleep and runs on caches that others have used meanwhile. This prints, for
-three pieces of the work a POST does, this thread's CPU per piece done back to back and done with a sleep of
+three pieces of the work a POST does, the process's CPU per piece done back to back and done with a sleep of
 `--gap-ms` before each (the sleep's own wake-up counted, as it is in a server):
 
 - `sleep`: the sleep and the wake-up alone, with no work;
