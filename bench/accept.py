@@ -1,6 +1,6 @@
 """The accept path's own work: CPU per comment of a POST answered in a tight loop in this process.
 
-    python -m bench.accept [--comments 3000] [--database-url URL] [--profile]
+    python -m bench.accept [--comments 3000] [--database-url URL] [--rate-limits] [--profile]
 
 Calls the web server's fast lane (`service.fast_lane.FastLane`, what `POST /api/comments` runs in the web
 process) on API-key POSTs of COLD's dev comments, one after the other, with no HTTP server: what is left is
@@ -8,7 +8,13 @@ the service's own work (parsing and checking the body, the API key, the INSERT a
 id to the moderation batcher). Prints this process's CPU per comment and, on PostgreSQL, the server's
 backends' (bench/cpu.py). The web server's own cost per request is `python -m bench.floor`'s; both together,
 with a process that sleeps between requests, are the web figure of `python -m bench.e2e`. With
-`--profile`, prints cProfile's top entries.
+`--profile`, prints cProfile's top entries (by CPU time).
+
+Rate limits are off, as in every benchmark whose load comes from one address and one key. With
+`--rate-limits` they are on, as in production: each POST names a reader's address of its own
+(`reader_ip`), and the site's limits are raised to the most a site may set, so that every POST is counted
+against each limit, as a real one is, and none is refused. It also prints Redis's CPU per comment (the
+limits' script), so that the two runs' difference is what the limits cost.
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cpu import database_server_cpu
+from bench.cpu import cpu_seconds, database_server_cpu
 from bench.e2e import load_texts
 from bench.stack import with_embedded_redis
 from service.config import PROJECT_ROOT
@@ -32,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--comments", type=int, default=3000)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file (an empty database)")
+    parser.add_argument("--rate-limits", action="store_true", help="count every POST against the limits, as in production")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with_embedded_redis("moderato-accept-", lambda tmp, redis_server: _run(args, tmp, redis_server))
@@ -44,10 +51,12 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     database_url = args.database_url or f"sqlite:///{tmp / 'accept.sqlite3'}"
     _require_empty(database_url)
     os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_server.url, SECRET_KEY="bench-secret",
-                      DATA_DIR=str(tmp), DEMO="0", RATE_LIMITS="0")
+                      DATA_DIR=str(tmp), DEMO="0", RATE_LIMITS="1" if args.rate_limits else "0")
     upgrade(database_url)
     key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "bench"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, check=True).stdout.strip()
+    if args.rate_limits:
+        _raise_limits(database_url, "bench")
 
     from service.app import create_app
     from service.body_gate import LaneRequest
@@ -60,8 +69,10 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     texts = load_texts()
 
     def request(i: int) -> LaneRequest:
-        body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]},
-                          ensure_ascii=False).encode()
+        fields = {"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]}
+        if args.rate_limits:  # a reader's address of its own, as a back end passes it
+            fields["reader_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+        body = json.dumps(fields, ensure_ascii=False).encode()
         headers = {"content-type": "application/json", "authorization": f"Bearer {key}", "host": "127.0.0.1",
                    "content-length": str(len(body))}
         return LaneRequest("POST", "/api/comments", "", headers, body, "127.0.0.1", "http")
@@ -70,22 +81,25 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
         assert lane(request(10_000_000 + i))[0] == 202
     requests = [request(i) for i in range(args.comments)]
     server_cpu = database_server_cpu(database_url)
+    redis_pid = redis_server.process.pid if redis_server.process else None
 
     profiler = None
     if args.profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time)  # CPU, not the waits for Redis and the database
         profiler.enable()
-    server, cpu = server_cpu(), time.process_time()
+    server, cpu, redis = server_cpu(), time.process_time(), _cpu(redis_pid)
     statuses = [lane(r)[0] for r in requests]
-    cpu, server = time.process_time() - cpu, server_cpu() - server
+    cpu, server, redis = time.process_time() - cpu, server_cpu() - server, _cpu(redis_pid) - redis
     if profiler is not None:
         profiler.disable()
     n = len(requests)
     assert statuses.count(202) == n, f"not every POST was accepted: {sorted(set(statuses))}"
-    print(f"{n} comments accepted on {database_url.split(':', 1)[0]}, one after the other in this process:")
+    limits = "rate limits on" if args.rate_limits else "rate limits off"
+    print(f"{n} comments accepted on {database_url.split(':', 1)[0]}, one after the other in this process, {limits}:")
     print(f"  this process  {cpu * 1000 / n:.3f} ms of CPU per comment")
+    print(f"  Redis         {redis * 1000 / n:.3f} ms")
     if database_url.startswith("postgresql"):
         print(f"  the server    {server * 1000 / n:.3f} ms (PostgreSQL's backends of this process's pools)")
     ModerationBatcher.flush_all()  # the batcher's last ids, while Redis runs
@@ -94,6 +108,26 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
         import pstats
 
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+def _cpu(pid: int | None) -> float:
+    seconds = cpu_seconds(pid) if pid is not None else None
+    return sum(seconds) if seconds else 0.0
+
+
+def _raise_limits(database_url: str, site_name: str) -> None:
+    """Set every post limit of the site to the most a site may set: counted, never reached here."""
+    from sqlalchemy import create_engine, select
+
+    from service.models import Site
+    from service.rate_limits import MAX_SETTING, SITE_SETTINGS
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        settings = conn.execute(select(Site.settings).where(Site.name == site_name)).scalar_one() or {}
+        conn.execute(Site.__table__.update().where(Site.name == site_name).values(
+            settings={**settings, **{name: MAX_SETTING for name in SITE_SETTINGS}}))
+    engine.dispose()
 
 
 if __name__ == "__main__":
