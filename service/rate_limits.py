@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import secrets
 import threading
 import time
@@ -99,12 +100,21 @@ class Limit:
     window: int
 
 
+# A dotted-quad IPv4 address as `ipaddress` reads one (ASCII digits, 0-255, no leading zeros).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
 def network_of(address: str | None) -> str | None:
     """Return the /24 (IPv4) or /48 (IPv6) network of an address, or None if it is not an address."""
     if not address:
         return None
+    text = address.strip()
+    if _IPV4.fullmatch(text):
+        # The usual case, without `ipaddress`: it cost 12 µs of a POST's CPU (two objects and a string).
+        return text.rsplit(".", 1)[0] + ".0/24"
     try:
-        ip = ipaddress.ip_address(address.strip())
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -180,9 +190,10 @@ class RateLimiter:
         """
         counts = site_limits(settings)
         author = self._hash("author", f"{site_id}:{author_key.casefold()}") if author_key else None
+        ip = self._ip(address)
         subjects: list[tuple[str, str | None]] = [
-            ("posts_per_ip_minute", self._ip(address)),
-            ("posts_per_ip_hour", self._ip(address)),
+            ("posts_per_ip_minute", ip),
+            ("posts_per_ip_hour", ip),
             ("posts_per_network_minute", self._network(address)),
             ("posts_per_author_minute", author),
             ("posts_per_thread_minute", self._hash("thread", f"{site_id}:{thread_key}")),
