@@ -45,7 +45,7 @@ def main() -> None:
 
 
 def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> None:
-    from bench.stack import _require_empty
+    from bench.stack import _require_empty, raise_post_limits
     from service.migrate import upgrade
 
     database_url = args.database_url or f"sqlite:///{tmp / 'accept.sqlite3'}"
@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "bench"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, check=True).stdout.strip()
     if args.rate_limits:
-        _raise_limits(database_url, "bench")
+        raise_post_limits(database_url, "bench")
 
     from service.app import create_app
     from service.body_gate import LaneRequest
@@ -113,21 +113,6 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
 def _cpu(pid: int | None) -> float:
     seconds = cpu_seconds(pid) if pid is not None else None
     return sum(seconds) if seconds else 0.0
-
-
-def _raise_limits(database_url: str, site_name: str) -> None:
-    """Set every post limit of the site to the most a site may set: counted, never reached here."""
-    from sqlalchemy import create_engine, select
-
-    from service.models import Site
-    from service.rate_limits import MAX_SETTING, SITE_SETTINGS
-
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        settings = conn.execute(select(Site.settings).where(Site.name == site_name)).scalar_one() or {}
-        conn.execute(Site.__table__.update().where(Site.name == site_name).values(
-            settings={**settings, **{name: MAX_SETTING for name in SITE_SETTINGS}}))
-    engine.dispose()
 
 
 if __name__ == "__main__":

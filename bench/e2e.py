@@ -13,6 +13,11 @@ until every comment of the run is decided: the end-to-end cost. Without it there
 (while the load runs) and deciding (while the workers drain the backlog, warm-up included). The
 filters' own CPU comes from the workers' `moderato_filter_cpu_seconds_total` counter in Redis, and from
 Redis's time running the flood filter's script (EVALSHA in INFO commandstats: Redis's own clock).
+
+Rate limits are off (the load comes from one address and one key). `--rate-limits` turns them on, as in
+production: each POST names a reader's address of its own (`reader_ip`, which the flood filter then also
+sees), and the site's limits are raised so that every POST is counted and none is refused. Only with
+accepting and deciding apart, since the limits' script is an EVALSHA too.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from sqlalchemy import create_engine, text
 
 from bench.cpu import CpuAccount, descendants, postgres_backends, report
 from bench.httpload import build_request, percentile, run_load, summary
-from bench.stack import Stack
+from bench.stack import Stack, raise_post_limits
 from service.config import Config
 
 # Phrases combined at random into distinct comments, so that the duplicate detector sees what a
@@ -184,12 +189,23 @@ def main() -> None:
                         help="seconds of load at the same rate before the measured run, not counted")
     parser.add_argument("--workers-during-load", action="store_true",
                         help="start the workers before the load instead of after it")
+    parser.add_argument("--rate-limits", action="store_true",
+                        help="count every POST against the rate limits, as in production (each its own reader_ip)")
     args = parser.parse_args()
+    if args.rate_limits and args.workers_during_load:
+        # The limits' script and the flood filter's are both EVALSHA in Redis's stats: only apart (accepting,
+        # then deciding) can the filters' own work be told from the rest.
+        parser.error("--rate-limits measures accepting and deciding apart: leave out --workers-during-load")
 
     stack = Stack(args.web_processes, args.workers, args.database_url, worker_class=args.server,
-                  threads=args.threads).start()
+                  threads=args.threads)
+    if args.rate_limits:
+        stack.extra_env["RATE_LIMITS"] = "1"
+    stack.start()
     try:
         key = stack.api_key()
+        if args.rate_limits:  # before the first POST: the web process reads the site's settings then
+            raise_post_limits(stack.database_url, "bench")
         if args.workers_during_load:
             stack.start_workers(wait=True)
         host = f"127.0.0.1:{stack.port}"
@@ -198,8 +214,10 @@ def main() -> None:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
 
         def make_request(i: int) -> bytes:
-            body = json.dumps({"thread": f"/bench/{i % 50}.html", "author": f"读者{i}",
-                               "text": texts[i % len(texts)]}, ensure_ascii=False).encode()
+            fields = {"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]}
+            if args.rate_limits:  # a reader's address of its own, as a back end passes it
+                fields["reader_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+            body = json.dumps(fields, ensure_ascii=False).encode()
             return build_request("POST", "/api/comments", host, headers, body)
 
         warmed = 0

@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from service.config import PROJECT_ROOT
+from service.config import PROJECT_ROOT, Config
 from service.embedded_redis import EmbeddedRedis, free_port
 from service.migrate import upgrade
 from service.runner import web_command
@@ -95,6 +95,25 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.redis.stop()
+
+
+def raise_post_limits(database_url: str, site_name: str) -> None:
+    """Set every rate limit of a site to the most a site may set: each POST is counted, none is refused.
+
+    For the benchmarks' `--rate-limits`, which measure what counting costs (one address, one key and one
+    site post thousands of comments a minute there, which the defaults would refuse).
+    """
+    from sqlalchemy import create_engine, select
+
+    from service.models import Site
+    from service.rate_limits import MAX_SETTING, SITE_SETTINGS
+
+    engine = create_engine(Config(database_url=database_url).resolved_database_url())
+    with engine.begin() as conn:
+        settings = conn.execute(select(Site.settings).where(Site.name == site_name)).scalar_one() or {}
+        conn.execute(Site.__table__.update().where(Site.name == site_name).values(
+            settings={**settings, **{name: MAX_SETTING for name in SITE_SETTINGS}}))
+    engine.dispose()
 
 
 def with_embedded_redis(prefix: str, run: Callable[[Path, EmbeddedRedis], None]) -> None:
