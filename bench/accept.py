@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench.cpu import cpu_seconds, database_server_cpu
-from bench.e2e import load_texts
+from bench.e2e import comment_fields, load_texts
 from bench.stack import with_embedded_redis
 from service.config import PROJECT_ROOT
 from service.embedded_redis import EmbeddedRedis
@@ -69,10 +69,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
     texts = load_texts()
 
     def request(i: int) -> LaneRequest:
-        fields = {"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]}
-        if args.rate_limits:  # a reader's address of its own, as a back end passes it
-            fields["reader_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
-        body = json.dumps(fields, ensure_ascii=False).encode()
+        body = json.dumps(comment_fields(i, texts, args.rate_limits), ensure_ascii=False).encode()
         headers = {"content-type": "application/json", "authorization": f"Bearer {key}", "host": "127.0.0.1",
                    "content-length": str(len(body))}
         return LaneRequest("POST", "/api/comments", "", headers, body, "127.0.0.1", "http")

@@ -66,6 +66,18 @@ def load_texts() -> list[str]:
     return [comment_text(i) for i in range(5000)]
 
 
+def comment_fields(i: int, texts: list[str], own_address: bool = False) -> dict[str, str]:
+    """Return the JSON fields of the benchmarks' i-th API-key POST: 50 threads, an author each, texts in turn.
+
+    With `own_address`, a reader's address of its own (`reader_ip`, as a back end passes it), for runs with
+    the rate limits on: they count per address.
+    """
+    fields = {"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]}
+    if own_address:
+        fields["reader_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+    return fields
+
+
 def _pending(engine) -> int:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM comments WHERE status = 'pending'")).scalar()
@@ -214,10 +226,7 @@ def main() -> None:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
 
         def make_request(i: int) -> bytes:
-            fields = {"thread": f"/bench/{i % 50}.html", "author": f"读者{i}", "text": texts[i % len(texts)]}
-            if args.rate_limits:  # a reader's address of its own, as a back end passes it
-                fields["reader_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
-            body = json.dumps(fields, ensure_ascii=False).encode()
+            body = json.dumps(comment_fields(i, texts, args.rate_limits), ensure_ascii=False).encode()
             return build_request("POST", "/api/comments", host, headers, body)
 
         warmed = 0
