@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cpu import cpu_seconds, database_server_cpu
+from bench.cpu import database_server_cpu, processes_cpu
 from bench.e2e import comment_fields, load_texts
 from bench.stack import with_embedded_redis
 from service.config import PROJECT_ROOT
@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
         assert lane(request(10_000_000 + i))[0] == 202
     requests = [request(i) for i in range(args.comments)]
     server_cpu = database_server_cpu(database_url)
-    redis_pid = redis_server.process.pid if redis_server.process else None
+    redis_cpu = processes_cpu([redis_server.process.pid] if redis_server.process else [])
 
     profiler = None
     if args.profile:
@@ -86,9 +86,9 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
 
         profiler = cProfile.Profile(time.thread_time)  # CPU, not the waits for Redis and the database
         profiler.enable()
-    server, cpu, redis = server_cpu(), time.process_time(), _cpu(redis_pid)
+    server, cpu, redis = server_cpu(), time.process_time(), redis_cpu()
     statuses = [lane(r)[0] for r in requests]
-    cpu, server, redis = time.process_time() - cpu, server_cpu() - server, _cpu(redis_pid) - redis
+    cpu, server, redis = time.process_time() - cpu, server_cpu() - server, redis_cpu() - redis
     if profiler is not None:
         profiler.disable()
     n = len(requests)
@@ -105,11 +105,6 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
         import pstats
 
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-
-
-def _cpu(pid: int | None) -> float:
-    seconds = cpu_seconds(pid) if pid is not None else None
-    return sum(seconds) if seconds else 0.0
 
 
 if __name__ == "__main__":

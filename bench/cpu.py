@@ -57,14 +57,20 @@ def postgres_backends(database: str, exclude: Iterable[int] = ()) -> list[int]:
     return found
 
 
+def processes_cpu(pids: Iterable[int]) -> Callable[[], float]:
+    """Return a function that reads the CPU seconds (user + system) the processes `pids` have spent."""
+    pids = list(pids)
+    return lambda: sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in pids)
+
+
 def database_server_cpu(database_url: str) -> Callable[[], float]:
     """Return a function that reads the CPU seconds of PostgreSQL's backends of `database_url` open now.
 
     The backends are found when this is called (the benchmark's pools must be open by then); on SQLite,
     which has no server, the function returns 0.
     """
-    backends = postgres_backends(database_url.rsplit("/", 1)[-1]) if database_url.startswith("postgresql") else []
-    return lambda: sum(sum(cpu_seconds(pid) or (0.0, 0.0)) for pid in backends)
+    return processes_cpu(postgres_backends(database_url.rsplit("/", 1)[-1])
+                         if database_url.startswith("postgresql") else [])
 
 
 def postgres_background() -> list[int]:

@@ -132,8 +132,6 @@ def _require_empty(database_url: str) -> None:
     """Refuse a database that holds comments: the figures are read from every row of the table."""
     from sqlalchemy import create_engine, inspect, text
 
-    from service.config import Config
-
     engine = create_engine(Config(database_url=database_url).resolved_database_url())
     try:
         with engine.connect() as conn:
