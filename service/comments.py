@@ -87,8 +87,13 @@ class ThreadIds:
         """Return the thread's id if this process has seen it."""
         return self._ids.get((site_id, key))
 
-    def get_or_create(self, conn: Connection, site_id: int, key: str, title: str | None) -> int:
-        """Return the thread's id, creating the thread on its first comment."""
+    def get_or_create(self, conn: Connection, site_id: int, key: str, title: str | None, remember: bool = True) -> int:
+        """Return the thread's id, creating the thread on its first comment.
+
+        With `remember=False` the id is not remembered: a thread created in a transaction that has not
+        committed must not be handed to other requests (their INSERTs would fail its foreign key); the
+        caller calls `remember` once it has committed.
+        """
         cached = self._ids.get((site_id, key))
         if cached is not None:
             return cached
@@ -107,10 +112,15 @@ class ThreadIds:
             thread_id = row.id
             if title and not row.title:
                 conn.execute(update(Thread).where(Thread.id == thread_id).values(title=title))
+        if remember:
+            self.remember(site_id, key, thread_id)
+        return thread_id
+
+    def remember(self, site_id: int, key: str, thread_id: int) -> None:
+        """Remember a thread's id (a committed thread's)."""
         if len(self._ids) >= self.max_entries:
             self._ids.clear()
         self._ids[(site_id, key)] = thread_id
-        return thread_id
 
 
 def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submission: Submission,
@@ -148,9 +158,9 @@ def _insert_comment(db: Database, site: Site, submission: Submission, thread_ids
     """Insert a comment whose thread may be new or whose parent must be checked; return its id."""
     # A Core connection, not an ORM session: on this path the session's bookkeeping cost as much CPU as
     # the INSERT and the commit together (0.69 against 0.34 ms, measured).
+    thread_ids = thread_ids or ThreadIds()
     with db.write_connection() as conn:
-        thread_id = (thread_ids or ThreadIds()).get_or_create(conn, site.id, submission.thread,
-                                                               submission.thread_title)
+        thread_id = thread_ids.get_or_create(conn, site.id, submission.thread, submission.thread_title, remember=False)
         if submission.parent is not None:
             parent = conn.execute(
                 select(Comment.thread_id, Comment.status).where(Comment.id == submission.parent)).first()
@@ -158,7 +168,9 @@ def _insert_comment(db: Database, site: Site, submission: Submission, thread_ids
                 raise CommentNotFound("The comment replied to does not exist.")
             if parent.thread_id != thread_id:
                 raise ParentInOtherThread()
-        return conn.execute(_INSERT_COMMENT, {"thread_id": thread_id, **values}).scalar_one()
+        comment_id = conn.execute(_INSERT_COMMENT, {"thread_id": thread_id, **values}).scalar_one()
+    thread_ids.remember(site.id, submission.thread, thread_id)  # committed: other requests may use it
+    return comment_id
 
 
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)

@@ -201,3 +201,14 @@ def test_a_comment_in_a_known_thread_is_stored_like_the_first(client, app):
             assert comment.created_at.tzinfo is not None and comment.decided_at is None
             assert comment.author == "小明" and len(comment.token_hash) == 64
         assert abs((second.created_at - first.created_at).total_seconds()) < 60
+
+
+def test_a_thread_created_by_a_failed_reply_is_not_remembered(client):
+    """A reply to a missing comment on a new thread rolls the thread back; the thread's id must not be kept.
+
+    It was kept before the transaction committed: the next comment on that thread took the rolled-back id and
+    failed the foreign key (500), as did a concurrent comment taking the id of a thread not yet committed.
+    """
+    missing = post_comment(client, thread="/news/new-article.html", parent=999_999)
+    assert missing.status_code == 404
+    assert post_comment(client, thread="/news/new-article.html").status_code == 202
