@@ -17,6 +17,8 @@ finding 1). `BodyGate` is an RSGI application (granian's native interface) aroun
   that counted every body being read refused 6 of 6,000 soak POSTs sent over 16 connections);
 - only a request whose body is all there is handed to a thread (`WEB_THREADS` per process), with the
   body in memory, so the app's threads never wait on a client.
+- on PostgreSQL, a new comment that the fast lane takes is answered on the event loop itself, its INSERT
+  awaited there, not handed to a thread (`service/loop_writes.py`, `ACCEPT_ON_EVENT_LOOP`).
 
 Slow request heads are granian's to bound (`--http1-header-read-timeout`, `service.runner.web_command`).
 Failure policy: a body that does not arrive in time fails closed (408): the request is not run.
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.exceptions import ModeratoError, PayloadTooLarge, RateLimited, RequestTimeout
+from service.loop_writes import NeedsThread, run_on_loop
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +84,11 @@ class BodyGate:
 
     def __init__(self, wsgi_app: WSGIApp, *, threads: int = 4, body_timeout: float = 10.0,
                  max_body: int = 65536, client_body_reads: int = 8, trusted_proxies: int = 0,
-                 fast_lane: FastLane | None = None) -> None:
+                 fast_lane: FastLane | None = None, lane_posts_on_loop: bool = False) -> None:
         self.wsgi_app = wsgi_app
         self.fast_lane = fast_lane
+        # The fast lane's POSTs run on the event loop (service/loop_writes.py): PostgreSQL only.
+        self.lane_posts_on_loop = lane_posts_on_loop
         self.threads = threads
         self.body_timeout = body_timeout
         self.max_body = max_body
@@ -118,7 +123,7 @@ class BodyGate:
                                                                    headers):
                 request = LaneRequest(scope.method, scope.path, scope.query_string, headers, body,
                                       self._client(scope, headers), scope.scheme)
-                status, response_headers, content = await self.app_threads.run(self._lane_or_app, request, scope)
+                status, response_headers, content = await self._lane(request, scope)
             else:
                 environ = self._environ(scope, headers, body)
                 status, response_headers, content = await self.app_threads.run(self._run_app, environ)
@@ -217,6 +222,19 @@ class BodyGate:
             else:
                 environ[key] = value
         return environ
+
+    async def _lane(self, request: LaneRequest, scope: Any) -> Response:
+        """Answer a request that the fast lane took: on the loop (a POST, where so configured), else in a thread."""
+        if self.lane_posts_on_loop and request.method == "POST":
+            assert self.fast_lane is not None
+            try:
+                answer = await run_on_loop(self.fast_lane, request)
+            except NeedsThread:  # a cache to fill first, before anything was counted: all of it in a thread
+                pass
+            else:
+                if answer is not None:
+                    return answer
+        return await self.app_threads.run(self._lane_or_app, request, scope)
 
     def _lane_or_app(self, request: LaneRequest, scope: Any) -> Response:
         """Have the fast lane answer (in an app thread), or the WSGI app when the lane hands the request back.

@@ -19,6 +19,7 @@ from service.config import Config
 from service.db import Database, PreparedInsert
 from service.exceptions import CommentNotFound, FieldTooLong, InvalidField, ParentInOtherThread, ThreadNotFound
 from service.keys import hash_token, new_token
+from service.loop_writes import in_thread
 from service.models import Comment, CommentStatus, Site, Thread, utcnow
 from service.payload import int_field, text_field
 from service.queue import ModerationBatcher
@@ -141,8 +142,8 @@ def submit_comment(db: Database, batcher: ModerationBatcher, site: Site, submiss
         # connection the whole POST cost 0.68-1.01 ms of CPU in process, 0.42-0.56 ms on the driver's cursor
         # (SQLite, three runs each; PostgreSQL within its noise).
         comment_id = db.insert_one(_INSERT_COMMENT_FAST, {"thread_id": thread_id, **values})
-    else:
-        comment_id = _insert_comment(db, site, submission, thread_ids, values)
+    else:  # on the web server's event loop, in an app thread (service/loop_writes.py)
+        comment_id = in_thread(_insert_comment, db, site, submission, thread_ids, values)
     # Not an ORM Comment: building one cost a tenth of a millisecond per POST, for two fields.
     comment = Accepted(comment_id, CommentStatus.PENDING.value)
     # Committed above: from here on the comment cannot be lost, whatever happens to Redis or to this

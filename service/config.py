@@ -48,6 +48,8 @@ ENVIRONMENT: tuple[tuple[str, str, str, str], ...] = (
     ("WORKERS", "workers", "2", "RQ worker processes started by `python -m service run`"),
     ("WEB_PROCESSES", "web_processes", "2", "Web server (granian) processes started by `python -m service run`"),
     ("WEB_THREADS", "web_threads", "4", "Threads per web process that run the app (bodies are read before, without one)"),
+    ("ACCEPT_ON_EVENT_LOOP", "accept_on_event_loop", "1",
+     "PostgreSQL: store new comments from the web server's event loop, not an app thread (0 with a Redis across a network)"),
     ("BODY_READ_TIMEOUT", "body_read_timeout", "10",
      "Seconds a client has to send a request's whole body (408 after that; headers: 10 s, granian's)"),
     ("CLIENT_BODY_READS", "client_body_reads", "8",
@@ -129,6 +131,7 @@ class Config:
     workers: int = 2
     web_processes: int = 2
     web_threads: int = 4
+    accept_on_event_loop: bool = True
     body_read_timeout: int = 10
     client_body_reads: int = 8
     trusted_proxies: int = 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import threading
 import weakref
@@ -20,6 +21,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Config
+from service.loop_writes import LoopInserts, NeedsThread, on_loop, wait_for
 
 
 def make_engine(config: Config) -> Engine:
@@ -53,12 +55,15 @@ def _replace_dead_connections(dbapi_connection: Any, _record: Any, _proxy: Any) 
     accepts (README "Performance"). Neither catches a server that vanished without a word (a host lost
     with its network); a statement on such a connection fails, and the pool drops it.
     """
-    if dbapi_connection.closed:
+    if dbapi_connection.closed or socket_says_closed(dbapi_connection.fileno()):
         raise DisconnectionError()
+
+
+def socket_says_closed(fileno: int) -> bool:
+    """Say whether an idle connection's socket has something to read: the server's goodbye, or its close."""
     poller = select.poll()  # not select.select: a busy process's descriptors may pass FD_SETSIZE
-    poller.register(dbapi_connection.fileno(), select.POLLIN)
-    if poller.poll(0):
-        raise DisconnectionError()
+    poller.register(fileno, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def make_autocommit_engine(config: Config) -> Engine | None:
@@ -160,6 +165,7 @@ class Database:
         self._autocommit_engine: Engine | None = None
         self._turns: WriterTurns | None = None
         self._group: GroupCommit | None = None
+        self._loop_inserts: LoopInserts | None = None
         if config is not None:
             self.configure(config)
 
@@ -174,6 +180,15 @@ class Database:
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
         self._group = GroupCommit(self._write_group) if self.engine.dialect.name == "sqlite" else None
+        self._loop_inserts = (
+            LoopInserts(self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                        self._autocommit_engine.dialect)
+            if self._autocommit_engine is not None and config.accept_on_event_loop else None)
+
+    @property
+    def accepts_on_loop(self) -> bool:
+        """Say whether new comments may be stored from the web server's event loop (service/loop_writes.py)."""
+        return self._loop_inserts is not None
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app's configuration."""
@@ -183,6 +198,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """Yield a session for reading; it is rolled back and closed afterwards."""
+        _no_blocking_on_loop()
         assert self._reader is not None, "Database is not configured"
         with self._reader() as session:
             yield session
@@ -190,6 +206,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """Yield a session for writing; commit on success, roll back on error."""
+        _no_blocking_on_loop()
         assert self._writer is not None, "Database is not configured"
         with self._writer_turn(), self._writer() as session:
             with session.begin():
@@ -198,6 +215,7 @@ class Database:
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """Yield a Core connection for reading; its transaction is rolled back afterwards."""
+        _no_blocking_on_loop()
         assert self.engine is not None, "Database is not configured"
         with self.engine.connect() as conn:
             yield conn
@@ -205,6 +223,7 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """Yield a Core connection in a write transaction; commit on success, roll back on error."""
+        _no_blocking_on_loop()
         assert self._write_engine is not None, "Database is not configured"
         with self._writer_turn(), self._write_engine.begin() as conn:
             yield conn
@@ -224,6 +243,7 @@ class Database:
         OperationalError, answered 503), and a connection the error shows to be dead is dropped, not
         pooled again.
         """
+        _no_blocking_on_loop()
         assert self.engine is not None, "Database is not configured"
         engine = self._autocommit_engine or self.engine
         dialect = engine.dialect
@@ -256,8 +276,11 @@ class Database:
 
         On SQLite, rows that this process's threads insert at the same time are committed together
         (`GroupCommit`); on PostgreSQL each is one autocommit statement (`driver_write`), whose server
-        already flushes concurrent commits together.
+        already flushes concurrent commits together, or, on the web server's event loop, one of
+        `LoopInserts`' statements (service/loop_writes.py).
         """
+        if self._loop_inserts is not None and on_loop():
+            return wait_for(self._loop_inserts.insert(prepared, values))
         if self._group is None:
             with self.driver_write() as (cursor, dialect):
                 return prepared.run(cursor, dialect, values)
@@ -292,8 +315,15 @@ class Database:
             self.engine.dispose()
         if self._autocommit_engine is not None:
             self._autocommit_engine.dispose()
+        if self._loop_inserts is not None:
+            self._loop_inserts.close()
         if self._turns is not None:
             self._turns.close()
+
+
+def _no_blocking_on_loop() -> None:
+    if on_loop():  # the gate runs the request again in an app thread (service/loop_writes.py)
+        raise NeedsThread()
 
 
 class PendingRow:
@@ -397,7 +427,7 @@ class PreparedInsert:
 
     def __init__(self, statement: Insert, keys: tuple[str, ...]) -> None:
         self.statement, self.keys = statement, keys
-        self._by_dialect: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._by_dialect: dict[str, Any] = {}
 
     def _compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         found = self._by_dialect.get(dialect.name)
@@ -415,6 +445,34 @@ class PreparedInsert:
         params = {name: processors[name](value) if name in processors else value for name, value in values.items()}
         cursor.execute(sql, [params[name] for name in order] if order is not None else params)
         return cursor.fetchone()[0]
+
+    def numbered_statement(self, dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[bytes, list[Any]]:
+        """Return the SQL (libpq's numbered placeholders, $1…) and the parameters that insert `rows` in one statement.
+
+        For `service.loop_writes.LoopInserts`, which sends it below psycopg's cursor; PostgreSQL only.
+        Several rows are one `INSERT … VALUES (…), (…) RETURNING id`.
+        """
+        sql, order, processors = self._numbered(dialect, len(rows))
+        return sql, [processors[name](values[name]) if name in processors else values[name]
+                     for values in rows for name in order]
+
+    def _numbered(self, dialect: Dialect, count: int) -> tuple[bytes, tuple[str, ...], dict[str, Any]]:
+        key = f"{dialect.name}${count}"
+        found = self._by_dialect.get(key)
+        if found is None:
+            single, _, processors = self._compiled(dialect)
+            head, _, tail = single.partition(" VALUES ")
+            values, _, returning = tail.partition(" RETURNING ")
+            if dialect.paramstyle != "pyformat" or "%%" in single or not returning:
+                raise NotImplementedError(f"a numbered INSERT on {dialect.name}")
+            order = tuple(_PYFORMAT.findall(values))  # the row's, casts and all
+            numbers = iter(range(1, len(order) * count + 1))
+            rows = ", ".join(_PYFORMAT.sub(lambda _: f"${next(numbers)}", values) for _ in range(count))
+            found = self._by_dialect[key] = (f"{head} VALUES {rows} RETURNING {returning}".encode(), order, processors)
+        return found
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s")
 
 
 def get_db() -> Database:

@@ -7,7 +7,7 @@ a POST of a comment 2.39 ms through Flask and 1.67 ms through this lane (200/s, 
 page of a thread 0.80 ms through Flask and 0.33 ms through this lane (`python -m bench.read`).
 
 `service.body_gate.BodyGate` hands a request here when `FastLane.takes` says so, in the same threads that
-run the WSGI app. Two kinds:
+run the WSGI app (on PostgreSQL a POST runs on the event loop instead: `service/loop_writes.py`). Two kinds:
 
 - `POST /api/comments` with no query string, a JSON body of a declared length and a Host header. The comment
   is accepted by the function the Flask view calls (`service.api.accept_comment`), in an app context.

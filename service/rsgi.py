@@ -16,4 +16,5 @@ _flask_app = create_app(_config)
 app = BodyGate(_flask_app, threads=_config.web_threads, body_timeout=_config.body_read_timeout,
                max_body=_config.max_body_bytes, client_body_reads=_config.client_body_reads,
                trusted_proxies=_config.trusted_proxies,
-               fast_lane=FastLane(_flask_app, _config.trusted_proxies))
+               fast_lane=FastLane(_flask_app, _config.trusted_proxies),
+               lane_posts_on_loop=_flask_app.extensions["moderato.db"].accepts_on_loop)
