@@ -4,7 +4,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import select
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Config
-from service.loop_writes import LoopInserts, NeedsThread, on_loop, wait_for
+from service.loop_writes import LoopInserts, NeedsThread, on_loop, socket_says_closed, wait_for
 
 
 def make_engine(config: Config) -> Engine:
@@ -57,13 +56,6 @@ def _replace_dead_connections(dbapi_connection: Any, _record: Any, _proxy: Any) 
     """
     if dbapi_connection.closed or socket_says_closed(dbapi_connection.fileno()):
         raise DisconnectionError()
-
-
-def socket_says_closed(fileno: int) -> bool:
-    """Say whether an idle connection's socket has something to read: the server's goodbye, or its close."""
-    poller = select.poll()  # not select.select: a busy process's descriptors may pass FD_SETSIZE
-    poller.register(fileno, select.POLLIN)
-    return bool(poller.poll(0))
 
 
 def make_autocommit_engine(config: Config) -> Engine | None:

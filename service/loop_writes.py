@@ -27,11 +27,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import select
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import greenlet
+import psycopg
+import psycopg.errors
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -176,10 +183,6 @@ class LoopInserts:
         for its blocking one, and this 0.07-0.09 ms (the same INSERT 3,000 times, two runs, ad hoc).
         The single-row statement is prepared once per connection, as psycopg prepares a repeated one.
         """
-        import psycopg
-        from psycopg import pq
-        from psycopg.adapt import PyFormat, Transformer
-
         sql, params = prepared.numbered_statement(self.dialect, rows)
         connection = self._connection
         if connection is not None and _looks_closed(connection):
@@ -211,7 +214,6 @@ class LoopInserts:
                 err, psycopg.OperationalError)
             if dead and connection is not None:
                 self._drop(connection)
-            from sqlalchemy.exc import DBAPIError
             raise DBAPIError.instance(None, None, err, psycopg.Error, connection_invalidated=dead,
                                       dialect=self.dialect) from err
         # The server takes the VALUES rows in order and draws each id from the sequence as it inserts the
@@ -220,15 +222,10 @@ class LoopInserts:
 
     def _application_name(self) -> dict[str, str]:
         """Name the connection in pg_stat_activity, unless the database URL names it already."""
-        from psycopg.conninfo import conninfo_to_dict
-
         return {} if "application_name" in conninfo_to_dict(self.conninfo) else {"application_name": APPLICATION_NAME}
 
     async def _result(self, pgconn: Any, expected: Any) -> Any:
         """Send what libpq holds, wait for the statement's result and return it; raise the server's error."""
-        import psycopg.errors
-        from psycopg import pq
-
         loop = asyncio.get_running_loop()
         fd = pgconn.socket
         while pgconn.flush():
@@ -278,17 +275,18 @@ async def _ready(loop: asyncio.AbstractEventLoop, fd: int, writable: bool) -> No
         (loop.remove_writer if writable else loop.remove_reader)(fd)
 
 
+def socket_says_closed(fileno: int) -> bool:
+    """Say whether an idle connection's socket has something to read: the server's goodbye, or its close."""
+    poller = select.poll()  # not select.select: a busy process's descriptors may pass FD_SETSIZE
+    poller.register(fileno, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def _looks_closed(connection: Any) -> bool:
-    from psycopg import pq
-
-    from service.db import socket_says_closed
-
     return connection.pgconn.status != pq.ConnStatus.OK or socket_says_closed(connection.pgconn.socket)
 
 
 def _unavailable(err: BaseException) -> bool:
-    from sqlalchemy.exc import OperationalError
-
     return isinstance(err, OperationalError)
 
 
