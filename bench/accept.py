@@ -121,8 +121,6 @@ def _run(args: argparse.Namespace, tmp: Path, redis_server: EmbeddedRedis) -> No
 
 def _on_loop(app: Any, lane: Any) -> Callable[[list[Any]], list[Any]]:
     """Return a callable that answers requests one after the other on one uvloop loop, as the gate does."""
-    import asyncio
-
     import uvloop
 
     from service.body_gate import BodyGate

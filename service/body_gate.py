@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.exceptions import ModeratoError, PayloadTooLarge, RateLimited, RequestTimeout
-from service.loop_writes import NeedsThread, run_on_loop
+from service.loop_writes import NeedsThread, run_on_loop, settle
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class AppThreads:
             except BaseException as err:  # noqa: BLE001 - handed to the awaiting request
                 result, error = None, err
             try:
-                loop.call_soon_threadsafe(_settle, answer, result, error)
+                loop.call_soon_threadsafe(settle, answer, result, error)
             except RuntimeError:  # the loop was closed meanwhile: nobody waits for this answer
                 pass
 
@@ -370,15 +370,6 @@ class AppThreads:
             self._calls.put(None)
         for thread in self._threads:
             thread.join(5)
-
-
-def _settle(answer: asyncio.Future, result: Any, error: BaseException | None) -> None:
-    if answer.cancelled():
-        return
-    if error is not None:
-        answer.set_exception(error)
-    else:
-        answer.set_result(result)
 
 
 def header_values(headers: Any, name: str) -> list[str]:

@@ -164,16 +164,16 @@ class LoopInserts:
         except Exception as err:  # noqa: BLE001 - given to the rows
             if len(rows) == 1 or _unavailable(err):
                 for row in rows:
-                    _settle(row.future, None, err)
+                    settle(row.future, None, err)
                 return
             for row in rows:  # one row's fault: each alone, so that only its own fails
                 try:
-                    _settle(row.future, (await self._execute(prepared, [row.values]))[0], None)
+                    settle(row.future, (await self._execute(prepared, [row.values]))[0], None)
                 except Exception as own:  # noqa: BLE001 - given to the row
-                    _settle(row.future, None, own)
+                    settle(row.future, None, own)
             return
         for row, row_id in zip(rows, ids, strict=True):
-            _settle(row.future, row_id, None)
+            settle(row.future, row_id, None)
 
     async def _execute(self, prepared: PreparedInsert, rows: list[dict[str, Any]]) -> list[int]:
         """One INSERT of `rows` in autocommit mode; their ids, in the rows' order.
@@ -290,7 +290,8 @@ def _unavailable(err: BaseException) -> bool:
     return isinstance(err, OperationalError)
 
 
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+def settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    """Give a future its result or its error, unless it was cancelled (its request is gone)."""
     if future.cancelled():
         return
     if error is not None:

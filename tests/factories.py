@@ -1,6 +1,7 @@
 """Plain factory functions for tests."""
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -106,3 +107,19 @@ def reader_session(client: FlaskClient, email: str = "reader@example.com") -> di
     response = client.post("/api/readers/signin", json={"email": email, "password": READER_PASSWORD})
     assert response.status_code == 200, response.get_json()
     return {"X-Moderato-Session": response.get_json()["session"]}
+
+
+def wait_until_serving(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
+    """Wait until a web server started as a child process answers /healthz on 127.0.0.1:port."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            assert server.poll() is None, "the web server exited"
+            assert time.monotonic() < deadline, "the web server did not start"
+            time.sleep(0.2)

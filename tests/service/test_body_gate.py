@@ -22,6 +22,7 @@ from service.config import PROJECT_ROOT
 from service.embedded_redis import EmbeddedRedis, free_port
 from service.migrate import upgrade
 from service.runner import web_command
+from tests.factories import wait_until_serving
 
 BODY_READ_TIMEOUT = 4
 SLOW_HEAD = ("POST /api/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -46,15 +47,7 @@ def web_port(redis_server: EmbeddedRedis, database_file: str,
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_server.url, SECRET_KEY="test", DATA_DIR=str(tmp),
                DEMO="0", WEB_THREADS="4", BODY_READ_TIMEOUT=str(BODY_READ_TIMEOUT), CLIENT_BODY_READS="8")
     server = subprocess.Popen(web_command(port, 1, host="127.0.0.1"), env=env, cwd=PROJECT_ROOT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                break
-        except OSError:
-            assert server.poll() is None, "the web server exited"
-            assert time.monotonic() < deadline, "the web server did not start"
-            time.sleep(0.2)
+    wait_until_serving(server, port)
     yield port
     server.terminate()
     server.wait(15)

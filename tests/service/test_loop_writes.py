@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +33,7 @@ from service.loop_writes import APPLICATION_NAME, MAX_ROWS_PER_STATEMENT, LoopIn
 from service.models import utcnow
 from service.runner import web_command
 from service.sites import create_api_key, get_or_create_site
+from tests.factories import wait_until_serving
 
 MARK: contextvars.ContextVar[str] = contextvars.ContextVar("mark", default="none")
 
@@ -261,7 +261,7 @@ def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_ur
                DATA_DIR=str(tmp_path), DEMO="0", RATE_LIMITS="0")
     server = subprocess.Popen(web_command(port, 1), env=env, cwd=PROJECT_ROOT)
     try:
-        _wait_until_up(server, port)
+        wait_until_serving(server, port)
 
         def post(i: int) -> tuple[int, int]:
             body = json.dumps({"thread": f"/server/{i % 3}.html", "author": "读者", "text": f"第{i}条"},
@@ -287,14 +287,3 @@ def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_ur
     assert [stored[comment_id] for _, comment_id in answers] == [f"第{i}条" for i in range(300)]
     assert named == 1  # one connection for the process's loop
 
-
-def _wait_until_up(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            assert server.poll() is None, "the web server exited"
-            assert time.monotonic() < deadline, "the web server did not start"
-            time.sleep(0.2)
