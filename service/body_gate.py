@@ -234,6 +234,8 @@ class BodyGate:
             else:
                 if answer is not None:
                     return answer
+                # Handed back: the WSGI app answers, and the lane is not run a second time.
+                return await self.app_threads.run(self._run_app, self._environ(scope, request.headers, request.body))
         return await self.app_threads.run(self._lane_or_app, request, scope)
 
     def _lane_or_app(self, request: LaneRequest, scope: Any) -> Response:

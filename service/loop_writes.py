@@ -8,8 +8,8 @@ waited out each commit and POSTs queued behind it. Here the fast lane's code run
 (`run_on_loop`), and where it would wait for the database it gives the loop back until the answer comes
 (`wait_for`): the loop serves other requests meanwhile.
 
-- The usual INSERT of a new comment (`Database.insert_one`) goes through `LoopInserts`: one psycopg async
-  connection per web process, in autocommit mode. Rows that arrive while a statement is under way are sent
+- The usual INSERT of a new comment (`Database.insert_one`) goes through `LoopInserts`: one connection per
+  web process (psycopg's, used through its libpq connection), in autocommit mode. Rows that arrive while a statement is under way are sent
   together as one multi-row INSERT when it returns: one statement, one commit, one WAL flush.
 - Any other database work asked for on the loop raises `NeedsThread` (`Database` checks `on_loop()`). The
   fast lane reads (a site, an API key, closed threads, a reader's session) only on a cache miss, and before

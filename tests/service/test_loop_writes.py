@@ -241,10 +241,17 @@ def test_the_gate_stores_posts_from_the_loop_and_falls_back_to_a_thread_where_it
     assert missing[1]["error"]["code"] == "comment_not_found" and bad[1]["error"]["field"] == "text"
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, text, parent_id, status FROM comments ORDER BY id")).all()
+        rows = conn.execute(text("SELECT * FROM comments ORDER BY id")).mappings().all()
     engine.dispose()
-    assert [(row.text, row.parent_id, row.status) for row in rows] == [
+    assert [(row["text"], row["parent_id"], row["status"]) for row in rows] == [
         ("第一条", None, "pending"), ("第二条", None, "pending"), ("回复", second[1]["id"], "pending")]
+    # The row stored from the loop is stored as the thread's path stores one: every column alike.
+    in_a_thread, from_the_loop = rows[0], rows[1]
+    differ = {"id", "text", "token_hash", "created_at"}
+    assert {k: v for k, v in from_the_loop.items() if k not in differ} == \
+        {k: v for k, v in in_a_thread.items() if k not in differ}
+    assert from_the_loop["reasons"] == [] and from_the_loop["created_at"].tzinfo is not None
+    assert abs((from_the_loop["created_at"] - in_a_thread["created_at"]).total_seconds()) < 60
 
 
 def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_url, redis_server, redis_client,
