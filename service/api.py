@@ -23,6 +23,7 @@ from service.identity import Reader, reader_from_body
 from service.readers.accounts import SESSION_HEADER, author_key
 from service.readers.posting import account_for_comment, reply_notice_language
 from service.keys import bearer_token, hash_ip
+from service.loop_writes import counting_begins
 from service.models import ReaderAccount, Site
 from service.payload import optional_int, read_body
 from service.rate_limits import RateLimiter
@@ -139,6 +140,7 @@ def accept_comment(req: CommentRequest) -> tuple[dict[str, Any], int, dict[str, 
     # Claimed after the fields and the API key are checked and before the captcha is: a retry whose
     # captcha the first request consumed gets the first answer.
     key = check_key(req.idempotency_key)
+    counting_begins()  # on the event loop: from here the request is not run again in a thread (loop_writes)
 
     def accept() -> tuple[dict[str, Any], int]:
         return _accept_comment(config, db, site, data, submission, reader, token, req.remote_addr, account,

@@ -78,6 +78,9 @@ class FastLane(Protocol):
     def __call__(self, request: LaneRequest) -> Response | None:
         """Answer it (status, headers, body), or return None to have the WSGI app answer it."""
 
+    def may_run_on_loop(self, request: LaneRequest) -> bool:
+        """Say whether this POST may start on the event loop (service/loop_writes.py)."""
+
 
 class BodyGate:
     """An RSGI application that runs a WSGI app in a thread pool once the request's body is all in."""
@@ -225,8 +228,8 @@ class BodyGate:
 
     async def _lane(self, request: LaneRequest, scope: Any) -> Response:
         """Answer a request that the fast lane took: on the loop (a POST, where so configured), else in a thread."""
-        if self.lane_posts_on_loop and request.method == "POST":
-            assert self.fast_lane is not None
+        assert self.fast_lane is not None
+        if self.lane_posts_on_loop and request.method == "POST" and self.fast_lane.may_run_on_loop(request):
             try:
                 answer = await run_on_loop(self.fast_lane, request)
             except NeedsThread:  # a cache to fill first, before anything was counted: all of it in a thread

@@ -20,7 +20,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Config
-from service.loop_writes import LoopInserts, NeedsThread, on_loop, socket_says_closed, wait_for
+from service.loop_writes import LoopInserts, on_loop, refuse_blocking, socket_says_closed, wait_for
 
 
 def make_engine(config: Config) -> Engine:
@@ -190,7 +190,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """Yield a session for reading; it is rolled back and closed afterwards."""
-        _no_blocking_on_loop()
+        refuse_blocking()
         assert self._reader is not None, "Database is not configured"
         with self._reader() as session:
             yield session
@@ -198,7 +198,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """Yield a session for writing; commit on success, roll back on error."""
-        _no_blocking_on_loop()
+        refuse_blocking()
         assert self._writer is not None, "Database is not configured"
         with self._writer_turn(), self._writer() as session:
             with session.begin():
@@ -207,7 +207,7 @@ class Database:
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """Yield a Core connection for reading; its transaction is rolled back afterwards."""
-        _no_blocking_on_loop()
+        refuse_blocking()
         assert self.engine is not None, "Database is not configured"
         with self.engine.connect() as conn:
             yield conn
@@ -215,7 +215,7 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """Yield a Core connection in a write transaction; commit on success, roll back on error."""
-        _no_blocking_on_loop()
+        refuse_blocking()
         assert self._write_engine is not None, "Database is not configured"
         with self._writer_turn(), self._write_engine.begin() as conn:
             yield conn
@@ -235,7 +235,7 @@ class Database:
         OperationalError, answered 503), and a connection the error shows to be dead is dropped, not
         pooled again.
         """
-        _no_blocking_on_loop()
+        refuse_blocking()
         assert self.engine is not None, "Database is not configured"
         engine = self._autocommit_engine or self.engine
         dialect = engine.dialect
@@ -311,11 +311,6 @@ class Database:
             self._loop_inserts.close()
         if self._turns is not None:
             self._turns.close()
-
-
-def _no_blocking_on_loop() -> None:
-    if on_loop():  # the gate runs the request again in an app thread (service/loop_writes.py)
-        raise NeedsThread()
 
 
 class PendingRow:

@@ -71,6 +71,12 @@ class FastLane:
                 and "content-length" in headers
                 and headers.get("content-type", "").split(";", 1)[0].strip().lower() == "application/json")
 
+    @staticmethod
+    def may_run_on_loop(request: LaneRequest) -> bool:
+        """Say whether a POST may start on the event loop (service/loop_writes.py): not a signed-in reader's,
+        whose session is read from the database on every POST and would send it to a thread every time."""
+        return _SESSION_HEADER not in request.headers
+
     def __call__(self, request: LaneRequest) -> Response | None:
         """Answer a request that `takes` took, or return None for the WSGI app to answer it."""
         if request.method == "GET":

@@ -11,10 +11,12 @@ waited out each commit and POSTs queued behind it. Here the fast lane's code run
 - The usual INSERT of a new comment (`Database.insert_one`) goes through `LoopInserts`: one connection per
   web process (psycopg's, used through its libpq connection), in autocommit mode. Rows that arrive while a statement is under way are sent
   together as one multi-row INSERT when it returns: one statement, one commit, one WAL flush.
-- Any other database work asked for on the loop raises `NeedsThread` (`Database` checks `on_loop()`). The
-  fast lane reads (a site, an API key, closed threads, a reader's session) only on a cache miss, and before
-  anything that counts (the captcha, the rate limits, the idempotency key, the INSERT): the gate then runs
-  the whole request again in an app thread, as it runs every request on SQLite. The writes that may come
+- Any other database work asked for on the loop raises `NeedsThread` (`Database` calls `refuse_blocking`).
+  The fast lane reads (a site, an API key, closed threads) only on a cache miss, and before anything that
+  counts (the idempotency key, the captcha, the rate limits, the INSERT; `counting_begins` marks the point,
+  after which such work is an error, not a second run): the gate then runs the whole request again in an
+  app thread, as it runs every request on SQLite. A signed-in reader's POST, whose session is read from
+  the database each time, goes to an app thread from the start (`FastLane.may_run_on_loop`). The writes that may come
   after the counting (a reply, a comment opening a new thread: `service.comments.submit_comment`) are
   handed to an app thread with `in_thread`, and the greenlet waits for them.
 - Redis calls (rate limits, captcha, idempotency) stay blocking: a local Redis answers in tens of
@@ -26,10 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import os
 import select
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import greenlet
@@ -51,6 +55,8 @@ T = TypeVar("T")
 APPLICATION_NAME = "moderato-loop-inserts"
 # Rows in one multi-row INSERT at most: each size is a statement text of its own, kept (PreparedInsert).
 MAX_ROWS_PER_STATEMENT = 64
+# Threads per process for `in_thread` (replies, a thread's first comment).
+IN_THREAD_WORKERS = 4
 
 
 class NeedsThread(BaseException):
@@ -66,6 +72,30 @@ class _LoopGreenlet(greenlet.greenlet):
     def __init__(self, function: Callable[..., Any], loop_side: greenlet.greenlet) -> None:
         super().__init__(function, loop_side)
         self.loop_side = loop_side
+        self.counting = False  # set by `counting_begins`
+
+
+def counting_begins() -> None:
+    """Say that the request running on the loop now counts or stores things (an idempotency key, a captcha,
+    the rate limits, the INSERT): from here it can no longer be run again in a thread (`refuse_blocking`)."""
+    current = greenlet.getcurrent()
+    if isinstance(current, _LoopGreenlet):
+        current.counting = True
+
+
+def refuse_blocking() -> None:
+    """Called before blocking database work: on the loop, have the request run in a thread instead.
+
+    Before `counting_begins`, NeedsThread: the gate runs the whole request again in an app thread. After it,
+    running it again would count twice or store twice, so that is a bug of the caller's (blocking work must
+    go through `in_thread` there), raised as one.
+    """
+    current = greenlet.getcurrent()
+    if isinstance(current, _LoopGreenlet):
+        if current.counting:
+            raise RuntimeError("blocking database work on the event loop after the request began counting; "
+                               "use service.loop_writes.in_thread")
+        raise NeedsThread()
 
 
 def on_loop() -> bool:
@@ -100,7 +130,19 @@ def in_thread(function: Callable[..., T], *args: Any) -> T:
     if not on_loop():
         return function(*args)
     context = contextvars.copy_context()  # the greenlet's: Flask's app context goes along
-    return wait_for(asyncio.get_running_loop().run_in_executor(None, context.run, function, *args))
+    return wait_for(asyncio.get_running_loop().run_in_executor(_blocking_threads(), context.run, function, *args))
+
+
+_executor: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _blocking_threads() -> ThreadPoolExecutor:
+    """The threads of `in_thread`, per process: as many as a process's app threads (WEB_THREADS' default),
+    not the loop's default executor, whose size follows the core count past the database pool's."""
+    global _executor
+    if _executor is None or _executor[0] != os.getpid():
+        _executor = (os.getpid(), ThreadPoolExecutor(IN_THREAD_WORKERS, thread_name_prefix="loop-blocking"))
+    return _executor[1]
 
 
 class _Row:
@@ -125,7 +167,8 @@ class LoopInserts:
         self.conninfo, self.dialect = conninfo, dialect
         self._connection: Any = None  # psycopg's AsyncConnection, used through its libpq connection
         self._adapt: Any = None  # psycopg's Transformer for it
-        self._prepared: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        self._prepared: dict[tuple[bytes, tuple[int, ...]], bytes] = {}  # (statement, parameter types) -> name
+        self._names = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiting: list[_Row] = []
         self._writing = False
@@ -139,22 +182,31 @@ class LoopInserts:
         row = _Row(prepared, values, loop.create_future())
         self._waiting.append(row)
         if not self._writing:
-            # The writing is a task of its own, not the request's: a request cancelled while its row is
-            # in the server (a client gone) must not leave the connection in the middle of a statement.
+            # The writing is a task of its own, not the request's: a request cancelled while its row is in
+            # the server must not leave the connection in the middle of a statement (its row is then
+            # committed all the same; granian cancels a request's task only when it stops).
             self._writing = True
             loop.create_task(self._write_waiting())
         return await row.future
 
     async def _write_waiting(self) -> None:
+        group: list[_Row] = []
         try:
             while self._waiting:
-                group, self._waiting = self._waiting, []
+                # A row whose request was cancelled before it was sent is not written (nobody gets its 202).
+                group, self._waiting = [row for row in self._waiting if not row.future.cancelled()], []
                 by_statement: dict[PreparedInsert, list[_Row]] = {}
                 for row in group:
                     by_statement.setdefault(row.prepared, []).append(row)
                 for prepared, rows in by_statement.items():
                     for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
                         await self._write_rows(prepared, rows[start:start + MAX_ROWS_PER_STATEMENT])
+        except BaseException as err:  # the loop is stopping, or a bug: no request may wait for ever
+            for row in group + self._waiting:
+                if not row.future.done():
+                    settle(row.future, None, err if isinstance(err, Exception) else RuntimeError("the loop stopped"))
+            self._waiting = []
+            raise
         finally:
             self._writing = False
 
@@ -181,7 +233,8 @@ class LoopInserts:
         Sent on libpq's connection (psycopg's `pq`), with psycopg's own adaptation of the values and its
         errors, but not through its async cursor: that cost 0.13 ms of CPU per statement against 0.08 ms
         for its blocking one, and this 0.07-0.09 ms (the same INSERT 3,000 times, two runs, ad hoc).
-        The single-row statement is prepared once per connection, as psycopg prepares a repeated one.
+        The single-row statement is prepared once per connection and kind of parameters, as psycopg
+        prepares a repeated one.
         """
         sql, params = prepared.numbered_statement(self.dialect, rows)
         connection = self._connection
@@ -194,12 +247,13 @@ class LoopInserts:
                                                                    **self._application_name())
                 connection.pgconn.nonblocking = 1
                 self._connection, self._adapt, self._prepared = connection, Transformer(connection), {}
+                self._names = itertools.count()
             pgconn = connection.pgconn
             values = self._adapt.dump_sequence(params, [PyFormat.AUTO] * len(params))
             types, formats = tuple(self._adapt.types), self._adapt.formats
             name = self._prepared.get((sql, types))
             if name is None and len(rows) == 1:
-                name = f"moderato_insert_{len(self._prepared)}".encode()
+                name = f"moderato_insert_{next(self._names)}".encode()
                 pgconn.send_prepare(name, sql, param_types=types)
                 await self._result(pgconn, pq.ExecStatus.COMMAND_OK)
                 self._prepared[(sql, types)] = name
@@ -225,18 +279,26 @@ class LoopInserts:
         return {} if "application_name" in conninfo_to_dict(self.conninfo) else {"application_name": APPLICATION_NAME}
 
     async def _result(self, pgconn: Any, expected: Any) -> Any:
-        """Send what libpq holds, wait for the statement's result and return it; raise the server's error."""
+        """Send what libpq holds, wait for the statement's result and return it; raise the server's error.
+
+        libpq's get_result blocks while the connection is busy, even in non-blocking mode: each call waits
+        (on the loop) until is_busy says the input is there, the last one for the server's ReadyForQuery.
+        """
         loop = asyncio.get_running_loop()
         fd = pgconn.socket
-        while pgconn.flush():
+        while pgconn.flush():  # the rest of the statement once the socket takes it (the server may answer first)
             await _ready(loop, fd, writable=True)
-        pgconn.consume_input()
-        while pgconn.is_busy():
-            await _ready(loop, fd, writable=False)
             pgconn.consume_input()
-        result, last = None, pgconn.get_result()
-        while last is not None:
-            result, last = result or last, pgconn.get_result()
+        result = None
+        while True:
+            pgconn.consume_input()
+            while pgconn.is_busy():
+                await _ready(loop, fd, writable=False)
+                pgconn.consume_input()
+            last = pgconn.get_result()
+            if last is None:
+                break
+            result = result or last
         if result is None:
             raise psycopg.OperationalError("the server sent no result")
         if result.status != expected:

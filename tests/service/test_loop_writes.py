@@ -29,7 +29,9 @@ from service.comments import _INSERT_COMMENT_FAST
 from service.db import Database
 from service.fast_lane import FastLane
 from service.embedded_redis import free_port
-from service.loop_writes import APPLICATION_NAME, MAX_ROWS_PER_STATEMENT, LoopInserts, NeedsThread, in_thread, on_loop, run_on_loop, wait_for
+from service.loop_writes import (APPLICATION_NAME, MAX_ROWS_PER_STATEMENT, LoopInserts, NeedsThread, counting_begins,
+                                 in_thread, on_loop, refuse_blocking, run_on_loop, wait_for)
+from service.readers.accounts import SESSION_HEADER
 from service.models import utcnow
 from service.runner import web_command
 from service.sites import create_api_key, get_or_create_site
@@ -85,6 +87,31 @@ def test_errors_raised_while_waiting_reach_the_code_that_waited_and_its_caller()
     assert _run(run_on_loop(catches)) == "from the awaitable"
     with pytest.raises(NeedsThread):
         _run(run_on_loop(needs_a_thread))
+
+
+def test_blocking_work_before_counting_reruns_the_request_in_a_thread_and_after_it_is_a_bug():
+    def reads_a_cache() -> None:
+        refuse_blocking()
+
+    def counts_then_reads() -> None:
+        counting_begins()
+        refuse_blocking()
+
+    with pytest.raises(NeedsThread):
+        _run(run_on_loop(reads_a_cache))
+    with pytest.raises(RuntimeError, match="in_thread"):
+        _run(run_on_loop(counts_then_reads))
+    refuse_blocking()  # off the loop: nothing to refuse
+    counting_begins()
+
+
+def test_a_signed_in_readers_post_starts_in_a_thread():
+    body = b'{"text": "x"}'
+    plain = LaneRequest("POST", "/api/comments", "", {"host": "h", "content-length": str(len(body))}, body, "1.2.3.4",
+                        "http")
+    signed_in = LaneRequest("POST", "/api/comments", "", {"host": "h", "content-length": str(len(body)),
+                                                          SESSION_HEADER.lower(): "s"}, body, "1.2.3.4", "http")
+    assert FastLane.may_run_on_loop(plain) and not FastLane.may_run_on_loop(signed_in)
 
 
 def test_in_thread_runs_in_another_thread_with_the_callers_context():
@@ -179,6 +206,21 @@ def test_a_row_that_fails_in_a_group_fails_alone(database_url, config, inserts):
     assert isinstance(results[3], IntegrityError)  # the thread does not exist: the foreign key
     assert all(isinstance(result, int) for i, result in enumerate(results) if i != 3)
     assert sorted(text_ for text_, _ in _stored(database_url).values()) == [f"row {i}" for i in range(8) if i != 3]
+
+
+def test_a_row_whose_request_was_cancelled_before_it_was_sent_is_not_written(database_url, config, inserts):
+    thread_id = _thread_id(database_url, config)
+
+    async def one_cancelled() -> list[Any]:
+        tasks = [asyncio.ensure_future(inserts.insert(_INSERT_COMMENT_FAST, _row(thread_id, f"row {i}")))
+                 for i in range(5)]
+        await asyncio.sleep(0)  # every row waits; the writing task, made by the first, has not run yet
+        tasks[3].cancel()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    results = _run(one_cancelled())
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert sorted(text_ for text_, _ in _stored(database_url).values()) == ["row 0", "row 1", "row 2", "row 4"]
 
 
 def test_a_connection_the_server_ended_is_replaced_and_no_row_is_lost(database_url, config, inserts):
