@@ -9,20 +9,22 @@ waited out each commit and POSTs queued behind it. Here the fast lane's code run
 (`wait_for`): the loop serves other requests meanwhile.
 
 - The usual INSERT of a new comment (`Database.insert_one`) goes through `LoopInserts`: one connection per
-  web process (psycopg's, used through its libpq connection), in autocommit mode. Rows that arrive while a statement is under way are sent
-  together as one multi-row INSERT when it returns: one statement, one commit, one WAL flush.
+  web process (psycopg's, used through its libpq connection), in autocommit mode. Rows that arrive while a
+  statement is under way are sent together as one multi-row INSERT when it returns: one statement, one
+  commit, one WAL flush.
 - Any other database work asked for on the loop raises `NeedsThread` (`Database` calls `refuse_blocking`).
   The fast lane reads (a site, an API key, closed threads) only on a cache miss, and before anything that
   counts (the idempotency key, the captcha, the rate limits, the INSERT; `counting_begins` marks the point,
   after which such work is an error, not a second run): the gate then runs the whole request again in an
   app thread, as it runs every request on SQLite. A signed-in reader's POST, whose session is read from
-  the database each time, goes to an app thread from the start (`FastLane.may_run_on_loop`). The writes that may come
-  after the counting (a reply, a comment opening a new thread: `service.comments.submit_comment`) are
-  handed to an app thread with `in_thread`, and the greenlet waits for them.
+  the database each time, goes to an app thread from the start (`FastLane.may_run_on_loop`). The writes
+  that may come after the counting (a reply, a comment opening a new thread:
+  `service.comments.submit_comment`) run in a thread with `in_thread`, and the greenlet waits for them.
 - Redis calls (rate limits, captcha, idempotency) stay blocking: a local Redis answers in tens of
   microseconds. With a Redis across a network, set ACCEPT_ON_EVENT_LOOP=0.
 
-SQLite has no asynchronous driver and keeps its app threads (and its own group commit, `service.db.GroupCommit`).
+SQLite has no asynchronous driver and keeps its app threads (and its own group commit,
+`service.db.GroupCommit`).
 """
 from __future__ import annotations
 
