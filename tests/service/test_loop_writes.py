@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -299,7 +300,8 @@ def test_the_gate_stores_posts_from_the_loop_and_falls_back_to_a_thread_where_it
 def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_url, redis_server, redis_client,
                                                                       database_url, tmp_path):
     """granian as `python -m service run` starts it, on PostgreSQL: 300 POSTs over 30 connections are all
-    accepted and stored, each once, and the server saw the loop's own connection."""
+    accepted and stored, each once, and the server saw the loop's own connection; when the server ends it,
+    the next POST is stored on a new one."""
     _postgres(database_url)
     database_url = postgres_url
     key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "loop-server"],
@@ -323,16 +325,21 @@ def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_ur
 
         with concurrent.futures.ThreadPoolExecutor(30) as pool:
             answers = list(pool.map(post, range(300)))
-        engine = create_engine(database_url)
+        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            stored = {row.id: row.text for row in conn.execute(text("SELECT id, text FROM comments"))}
             named = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
                                  {"name": APPLICATION_NAME}).scalar_one()
+            # The server ends the loop's connection (a restart, a failover): the next POST gets a new one.
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+                         {"name": APPLICATION_NAME})
+            time.sleep(0.3)
+            answers += [post(300)]
+            stored = {row.id: row.text for row in conn.execute(text("SELECT id, text FROM comments"))}
         engine.dispose()
     finally:
         server.terminate()
         server.wait(15)
     assert {status for status, _ in answers} == {202}
-    assert [stored[comment_id] for _, comment_id in answers] == [f"第{i}条" for i in range(300)]
+    assert [stored[comment_id] for _, comment_id in answers] == [f"第{i}条" for i in range(301)]
     assert named == 1  # one connection for the process's loop
 
