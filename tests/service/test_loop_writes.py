@@ -128,9 +128,11 @@ def test_in_thread_runs_in_another_thread_with_the_callers_context():
     assert in_thread(where) == (threading.current_thread().name, "none")  # off the loop: called here
 
 
-def _postgres(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("new comments are stored from the event loop on PostgreSQL only")
+# New comments are stored from the event loop on PostgreSQL only: these tests run there alone (the
+# conftest's database_url, parametrised here to its PostgreSQL case), where TEST_DATABASE_URL is set.
+postgresql_only = pytest.mark.parametrize("database_url", [pytest.param(
+    "postgresql", marks=pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL"))],
+    indirect=True)
 
 
 def _thread_id(database_url: str, config: Any) -> int:
@@ -154,7 +156,6 @@ def _row(thread_id: int, text_: str) -> dict[str, Any]:
 @pytest.fixture
 def inserts(database_url: str, config: Any) -> Iterator[LoopInserts]:
     """The LoopInserts of a Database on the test's PostgreSQL."""
-    _postgres(database_url)
     database = Database(config)
     assert database.accepts_on_loop and database._loop_inserts is not None
     yield database._loop_inserts
@@ -169,6 +170,7 @@ def _stored(database_url: str) -> dict[int, tuple[str, int]]:
     return {row.id: (row.text, row.xmin) for row in rows}
 
 
+@postgresql_only
 def test_rows_sent_together_get_their_own_ids_and_share_commits(database_url, config, inserts):
     thread_id = _thread_id(database_url, config)
 
@@ -183,6 +185,7 @@ def test_rows_sent_together_get_their_own_ids_and_share_commits(database_url, co
     assert len(transactions) < 30  # the first alone, those that waited for it together
 
 
+@postgresql_only
 def test_more_rows_than_one_statement_takes_are_sent_in_several(database_url, config, inserts):
     thread_id = _thread_id(database_url, config)
 
@@ -195,6 +198,7 @@ def test_more_rows_than_one_statement_takes_are_sent_in_several(database_url, co
     assert [stored[row_id][0] for row_id in ids] == [f"row {i}" for i in range(MAX_ROWS_PER_STATEMENT * 2 + 5)]
 
 
+@postgresql_only
 def test_a_row_that_fails_in_a_group_fails_alone(database_url, config, inserts):
     thread_id = _thread_id(database_url, config)
 
@@ -209,6 +213,7 @@ def test_a_row_that_fails_in_a_group_fails_alone(database_url, config, inserts):
     assert sorted(text_ for text_, _ in _stored(database_url).values()) == [f"row {i}" for i in range(8) if i != 3]
 
 
+@postgresql_only
 def test_a_row_whose_request_was_cancelled_before_it_was_sent_is_not_written(database_url, config, inserts):
     thread_id = _thread_id(database_url, config)
 
@@ -224,6 +229,7 @@ def test_a_row_whose_request_was_cancelled_before_it_was_sent_is_not_written(dat
     assert sorted(text_ for text_, _ in _stored(database_url).values()) == ["row 0", "row 1", "row 2", "row 4"]
 
 
+@postgresql_only
 def test_a_connection_the_server_ended_is_replaced_and_no_row_is_lost(database_url, config, inserts):
     thread_id = _thread_id(database_url, config)
 
@@ -242,6 +248,7 @@ def test_a_connection_the_server_ended_is_replaced_and_no_row_is_lost(database_u
     assert (stored[first][0], stored[second][0]) == ("before", "after")
 
 
+@postgresql_only
 def test_a_server_that_cannot_be_reached_is_an_operational_error(inserts):
     inserts.conninfo = "postgresql://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
     with pytest.raises(OperationalError):
@@ -256,8 +263,8 @@ def _request(key: str, **fields: Any) -> LaneRequest:
     return LaneRequest("POST", "/api/comments", "", headers, body, "127.0.0.1", "http")
 
 
+@postgresql_only
 def test_the_gate_stores_posts_from_the_loop_and_falls_back_to_a_thread_where_it_must(database_url, app):
-    _postgres(database_url)
     database = app.extensions["moderato.db"]
     key = create_api_key(database, "loop")
     gate = BodyGate(app, fast_lane=FastLane(app), lane_posts_on_loop=True)
@@ -297,12 +304,12 @@ def test_the_gate_stores_posts_from_the_loop_and_falls_back_to_a_thread_where_it
     assert abs((from_the_loop["created_at"] - in_a_thread["created_at"]).total_seconds()) < 60
 
 
+@postgresql_only
 def test_comments_posted_to_the_real_server_are_stored_from_its_loop(postgres_url, redis_server, redis_client,
                                                                       database_url, tmp_path):
     """granian as `python -m service run` starts it, on PostgreSQL: 300 POSTs over 30 connections are all
     accepted and stored, each once, and the server saw the loop's own connection; when the server ends it,
     the next POST is stored on a new one."""
-    _postgres(database_url)
     database_url = postgres_url
     key = subprocess.run([sys.executable, "-m", "service", "create-api-key", "--site", "loop-server"],
                          env=dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test"), cwd=PROJECT_ROOT,
