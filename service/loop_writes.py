@@ -180,6 +180,8 @@ class LoopInserts:
         """Insert one row (exactly the prepared keys) and commit it; return its id."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop or self._pid != os.getpid():  # a new loop or a forked child: nothing is shared
+            if self._connection is not None and self._pid == os.getpid():
+                self._drop(self._connection)  # the old loop's (a forked child leaves its parent's socket alone)
             self._loop, self._pid, self._connection, self._waiting, self._writing = loop, os.getpid(), None, [], False
         row = _Row(prepared, values, loop.create_future())
         self._waiting.append(row)
@@ -216,7 +218,7 @@ class LoopInserts:
         try:
             ids = await self._execute(prepared, [row.values for row in rows])
         except Exception as err:  # noqa: BLE001 - given to the rows
-            if len(rows) == 1 or _unavailable(err):
+            if len(rows) == 1 or isinstance(err, OperationalError):  # the server is away: none would pass
                 for row in rows:
                     settle(row.future, None, err)
                 return
@@ -348,10 +350,6 @@ def socket_says_closed(fileno: int) -> bool:
 
 def _looks_closed(connection: Any) -> bool:
     return connection.pgconn.status != pq.ConnStatus.OK or socket_says_closed(connection.pgconn.socket)
-
-
-def _unavailable(err: BaseException) -> bool:
-    return isinstance(err, OperationalError)
 
 
 def settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
